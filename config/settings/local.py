@@ -1,0 +1,10 @@
+"""Development: DEBUG on and an embedded secret, so a bare machine runs with no setup."""
+
+from config.env import env_bool, env_str
+
+from .base import *  # noqa: F403
+from .base import SIMPLE_JWT
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
+SIMPLE_JWT["SIGNING_KEY"] = env_str("JWT_SIGNING_KEY") or SECRET_KEY

@@ -1,0 +1,19 @@
+"""Tests: always PostgreSQL (the invariants live there), a fast hasher, no pool."""
+
+from config.env import database_from_url, env_str
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, SIMPLE_JWT
+
+SECRET_KEY = "test-only-key-with-enough-length-for-hmac-signing-0123456789"
+SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Tests open and close many connections from threads; a pool would only hide leaks.
+_url = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wallet")
+DATABASES = {
+    "default": database_from_url(
+        _url + ("&" if "?" in _url else "?") + "pool=0", sqlite_path=BASE_DIR / "test.sqlite3"
+    )
+}
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,22 @@
+"""Reads of the ledger. Never write, never lock."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from ledger.models import Account, Lot
+
+
+def get_account_balance(account: Account) -> int:
+    """A user balance is kept on its row; a system balance is the sum of its entries."""
+    if account.user_id:
+        return Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+    return account.entries.aggregate(total=Sum("amount"))["total"] or 0
+
+
+def get_expiring_amount(account: Account, *, within: timedelta, now: datetime | None = None) -> int:
+    """How much of the wallet's open lots expires before now + within."""
+    now = now or timezone.now()
+    due = Lot.objects.filter(account=account, remaining__gt=0, expires_at__lte=now + within)
+    return due.aggregate(total=Sum("remaining"))["total"] or 0

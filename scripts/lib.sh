@@ -1,0 +1,48 @@
+# Shared by scripts/start and scripts/test: find Python 3.12+, build .venv, reach PostgreSQL.
+
+find_python() {
+  local candidate
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3 \
+      /root/.pyenv/versions/3.13*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3 \
+      /usr/local/bin/python3.1[23] /usr/bin/python3.1[23]; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then
+      command -v "$candidate" 2>/dev/null || echo "$candidate"
+      return 0
+    fi
+  done
+  echo "Python 3.12 or newer is needed (Django 6); set PYTHON=/path/to/python3.12" >&2
+  return 1
+}
+
+ensure_venv() {
+  local python stamp=.venv/.installed
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+    python=$(find_python)
+    rm -rf .venv
+    "$python" -m venv .venv
+  fi
+  # Reinstall only when the dependency list changed.
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e ".[dev]"
+    touch "$stamp"
+  fi
+}
+
+ensure_postgres() {
+  local host=${PGHOST:-127.0.0.1} port=${PGPORT:-5432}
+  if pg_isready -q -h "$host" -p "$port" 2>/dev/null; then return 0; fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "PostgreSQL is not installed; installing it from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  echo "Starting PostgreSQL" >&2
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start || true
+  for _ in $(seq 1 30); do
+    pg_isready -q -h "$host" -p "$port" && return 0
+    sleep 1
+  done
+  echo "PostgreSQL is not reachable on $host:$port" >&2
+  return 1
+}

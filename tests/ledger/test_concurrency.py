@@ -1,0 +1,168 @@
+"""Real threads, each with its own PostgreSQL connection, racing through the engine."""
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from ledger.errors import DomainError
+from ledger.models import AccountPurpose, Transaction, TransactionType
+from ledger.services import credit, debit, reverse_transaction, transfer
+from tests.factories import create_user, fund, wallet
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_in_threads(count: int, work: Callable[[int], object]) -> list[object]:
+    """Run work(i) in `count` threads released together; return each result or exception."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as error:  # the test inspects what each thread met
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def outcomes(results: list[object]) -> Counter:
+    return Counter(getattr(r, "code", type(r).__name__) for r in results)
+
+
+def test_32_threads_spending_from_one_wallet_never_overdraw(alice, assert_reconciles):
+    gold = wallet(alice, "GOLD")  # 100 from the signup grant
+
+    results = run_in_threads(
+        32,
+        lambda _: debit(
+            account=gold, amount=7, type=TransactionType.SPEND, destination=AccountPurpose.REVENUE
+        ),
+    )
+
+    assert outcomes(results) == {"Transaction": 14, "insufficient_funds": 18}
+    assert wallet(alice, "GOLD").balance == 100 - 14 * 7
+    assert_reconciles()
+
+
+def test_crossing_transfers_never_deadlock(alice, bob, assert_reconciles):
+    alice_coin, bob_coin = fund(wallet(alice, "COIN"), 10_000), fund(wallet(bob, "COIN"), 10_000)
+
+    def cross(index: int) -> int:
+        source, destination = (alice_coin, bob_coin) if index % 2 else (bob_coin, alice_coin)
+        for _ in range(10):
+            transfer(source=source, destination=destination, amount=index + 1)
+        return index
+
+    results = run_in_threads(16, cross)
+
+    assert outcomes(results) == {"int": 16}
+    sent_by_alice = sum((i + 1) * 10 for i in range(16) if i % 2)
+    sent_by_bob = sum((i + 1) * 10 for i in range(16) if not i % 2)
+    assert wallet(alice, "COIN").balance == 10_000 - sent_by_alice + sent_by_bob
+    assert wallet(bob, "COIN").balance == 10_000 + sent_by_alice - sent_by_bob
+    assert_reconciles()
+
+
+def test_16_concurrent_posts_with_one_key_move_value_once(alice, assert_reconciles):
+    silver = wallet(alice, "SILVER")
+
+    results = run_in_threads(
+        16,
+        lambda _: (
+            credit(
+                account=silver,
+                amount=25,
+                type=TransactionType.EARN,
+                source=AccountPurpose.REWARDS,
+                idempotency_key="race-key",
+            ).pk
+        ),
+    )
+
+    assert len(set(results)) == 1 and isinstance(results[0], int)
+    assert Transaction.objects.filter(idempotency_key="race-key").count() == 1
+    assert wallet(alice, "SILVER").balance == 25
+    assert_reconciles()
+
+
+def test_concurrent_reversals_of_one_transaction_post_once(alice, assert_reconciles):
+    spent = debit(
+        account=wallet(alice, "GOLD"),
+        amount=30,
+        type=TransactionType.SPEND,
+        destination=AccountPurpose.REVENUE,
+    )
+
+    results = run_in_threads(
+        8, lambda i: reverse_transaction(transaction_id=spent.pk, reason=f"refund {i}")
+    )
+
+    assert outcomes(results) == {"Transaction": 1, "already_reversed": 7}
+    assert wallet(alice, "GOLD").balance == 100
+    assert_reconciles()
+
+
+def test_many_users_earning_from_one_system_account_all_succeed(assets, assert_reconciles):
+    users = [create_user() for _ in range(16)]
+
+    def earn(index: int) -> int:
+        account = wallet(users[index], "SILVER")
+        for _ in range(20):
+            credit(
+                account=account, amount=3, type=TransactionType.EARN, source=AccountPurpose.REWARDS
+            )
+        return index
+
+    results = run_in_threads(16, earn)
+
+    assert outcomes(results) == {"int": 16}
+    assert all(wallet(user, "SILVER").balance == 60 for user in users)
+    assert_reconciles()
+
+
+def test_racing_debits_and_credits_keep_every_invariant(alice, bob, assert_reconciles):
+    """The heaviest mix: spends, earns, transfers and holds on two wallets at once."""
+    alice_coin, bob_coin = fund(wallet(alice, "COIN"), 500), fund(wallet(bob, "COIN"), 500)
+
+    def mixed(index: int) -> str:
+        mine, theirs = (alice_coin, bob_coin) if index % 2 else (bob_coin, alice_coin)
+        for step in range(15):
+            try:
+                match step % 3:
+                    case 0:
+                        transfer(source=mine, destination=theirs, amount=37)
+                    case 1:
+                        debit(
+                            account=mine,
+                            amount=29,
+                            type=TransactionType.SPEND,
+                            destination=AccountPurpose.REVENUE,
+                        )
+                    case 2:
+                        credit(
+                            account=mine,
+                            amount=11,
+                            type=TransactionType.EARN,
+                            source=AccountPurpose.REWARDS,
+                        )
+            except DomainError as refused:
+                assert refused.code == "insufficient_funds"
+        return "done"
+
+    results = run_in_threads(24, mixed)
+
+    assert outcomes(results) == {"str": 24}
+    assert wallet(alice, "COIN").balance >= 0 and wallet(bob, "COIN").balance >= 0
+    assert_reconciles()
