@@ -7,6 +7,7 @@ cannot show up as false mismatches.
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection
 from django.db import transaction as db_transaction
@@ -110,9 +111,14 @@ def check_ledger() -> Report:
                 cursor.execute(f"{sql} LIMIT {SAMPLE_SIZE}")
                 report.problems[name] = {
                     "count": count,
-                    "sample": [list(row) for row in cursor.fetchall()],
+                    "sample": [_plain(row) for row in cursor.fetchall()],
                 }
     return report
+
+
+def _plain(row: tuple) -> list:
+    # PostgreSQL sums bigints as numeric; the report is stored as JSON.
+    return [int(value) if isinstance(value, Decimal) else value for value in row]
 
 
 def record_reconciliation() -> ReconciliationRun:
