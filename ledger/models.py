@@ -133,6 +133,15 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Granted to roles (accounts/roles.py); checked by the API.
+        permissions = [
+            ("view_any_wallet", "Can view any user's wallet, history and transactions"),
+            ("credit_any_wallet", "Can earn, top up and grant bonuses to any wallet"),
+            ("debit_any_wallet", "Can spend, transfer and convert from any wallet"),
+            ("hold_any_wallet", "Can place, capture and void holds on any wallet"),
+            ("reverse_transaction", "Can reverse a transaction"),
+            ("report_activity", "Can report activity events for any user"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "asset"],

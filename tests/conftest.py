@@ -1,7 +1,8 @@
 import pytest
 
 from ledger.reconcile import check_ledger
-from tests.factories import create_assets, create_user
+from tests.api import client_for
+from tests.factories import create_assets, create_role_user, create_user
 
 
 @pytest.fixture
@@ -28,3 +29,31 @@ def assert_reconciles():
         assert report.ok, report.problems
 
     return check
+
+
+@pytest.fixture
+def service(assets):
+    return create_role_user("service")
+
+
+@pytest.fixture
+def staff(assets):
+    return create_role_user("staff")
+
+
+@pytest.fixture
+def support(assets):
+    return create_role_user("support")
+
+
+@pytest.fixture
+def as_alice(alice):
+    return client_for(alice)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached boards must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -41,3 +41,14 @@ def fund(account: Account, amount: int, *, type: str = TransactionType.TOPUP) ->
     """Top a wallet up from the treasury and return it fresh from the database."""
     credit(account=account, amount=amount, type=type, source=AccountPurpose.TREASURY)
     return Account.objects.select_related("asset").get(pk=account.pk)
+
+
+def create_role_user(role: str, email: str | None = None) -> User:
+    """A user in a role group (service, support, staff) with no wallets of its own."""
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(
+        email=email or f"{role}{next(_emails)}@example.com", password="a-long-test-password"
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user

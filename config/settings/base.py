@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "accounts",
@@ -39,6 +40,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Every API path answers with and without the trailing slash itself; never redirect a POST.
+APPEND_SLASH = False
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -104,20 +107,49 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Counters live in the default cache: Redis when REDIS_URL is set, so limits hold
+    # across gunicorn workers and hosts.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.api.throttles.ClientIPThrottle",
+        "config.api.throttles.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "ip": env_str("THROTTLE_IP_RATE", "1200/min"),
+        "user": env_str("THROTTLE_USER_RATE", "600/min"),
+        "auth": env_str("THROTTLE_AUTH_RATE", "20/min"),
+    },
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 7)),
     "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
+    # A refresh returns a new refresh token and retires the old one.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wallet service API",
-    "DESCRIPTION": "Virtual currency wallets on an immutable double-entry ledger.",
+    "DESCRIPTION": (
+        "Virtual currency wallets on an immutable double-entry ledger. Amounts are decimal "
+        "strings with the asset's scale. Every POST that moves value takes an optional "
+        '`Idempotency-Key` header; errors are `{"error": {"code", "message", "details"}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TransactionTypeEnum": "ledger.models.TransactionType",
+        "HoldStatusEnum": "ledger.models.Hold.Status",
+        "AccountStatusEnum": "ledger.models.AccountStatus",
+    },
 }
 
 # What a new user is given at signup, as BONUS transactions: asset code -> amount (minor units).

@@ -1,0 +1,121 @@
+from django.contrib.auth import authenticate
+from django.db import IntegrityError
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.api.serializers import (
+    LoginSerializer,
+    RefreshSerializer,
+    SignupResponseSerializer,
+    SignupSerializer,
+    TokenPairSerializer,
+    UserSerializer,
+)
+from accounts.errors import InvalidCredentials
+from accounts.services import register_user
+from config.api import schema
+from config.api.throttles import AuthThrottle, ClientIPThrottle
+from ledger.models import Account
+
+AUTH_THROTTLES = [ClientIPThrottle, AuthThrottle]
+
+
+class SignupView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = AUTH_THROTTLES
+
+    @extend_schema(
+        operation_id="auth_signup",
+        request=SignupSerializer,
+        responses={201: SignupResponseSerializer, 400: schema.BAD_REQUEST, 429: schema.THROTTLED},
+        examples=[
+            OpenApiExample(
+                "signup",
+                value={"email": "ana@example.com", "password": "correct horse 42", "name": "Ana"},
+                request_only=True,
+            )
+        ],
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = SignupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = register_user(**data.validated_data)
+        except IntegrityError:  # the same email signed up at the same moment
+            raise serializers.ValidationError(
+                {"email": ["A user with this email already exists."]}
+            ) from None
+        wallets = Account.objects.select_related("asset").filter(user=user).order_by("asset__code")
+        body = SignupResponseSerializer({"user": user, "wallets": wallets}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = AUTH_THROTTLES
+
+    @extend_schema(
+        operation_id="auth_login",
+        request=LoginSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: schema.BAD_REQUEST,
+            401: schema.error("Wrong email or password", "invalid_credentials", "Wrong email."),
+            429: schema.THROTTLED,
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            email=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise InvalidCredentials()
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class RefreshView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = AUTH_THROTTLES
+
+    @extend_schema(
+        operation_id="auth_refresh",
+        request=RefreshSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: schema.BAD_REQUEST,
+            401: schema.UNAUTHENTICATED,
+            429: schema.THROTTLED,
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        """Trade a refresh token for a new pair; the old refresh token stops working."""
+        tokens = TokenRefreshSerializer(data=request.data)
+        tokens.is_valid(raise_exception=True)
+        return Response(tokens.validated_data)
+
+
+class MeView(APIView):
+    @extend_schema(
+        operation_id="auth_me",
+        responses={200: UserSerializer, 401: schema.UNAUTHENTICATED, 429: schema.THROTTLED},
+        tags=["auth"],
+    )
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user).data)

@@ -1,0 +1,35 @@
+"""Who may act on whose wallet. Permissions come from roles (accounts/roles.py)."""
+
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+
+from accounts.models import User
+from accounts.roles import acts_for_others
+
+
+def resolve_owner(
+    request: Request, user_ref: str, *, others_need: str, self_needs: str | None = None
+) -> User:
+    """The user named in the path ("me" or an id), if the caller may act on their wallet.
+
+    A caller without any power over other wallets (a customer) gets 404 for any
+    wallet but their own, so ids reveal nothing; a service or support account
+    lacking the specific permission gets 403.
+    """
+    caller = request.user
+    if user_ref in ("me", str(caller.pk)):
+        if self_needs and not caller.has_perm(self_needs):
+            raise PermissionDenied()
+        return caller
+    if not caller.has_perm(others_need):
+        if acts_for_others(caller):
+            raise PermissionDenied()
+        raise NotFound()
+    owner = User.objects.filter(pk=int(user_ref)).first()
+    if owner is None:
+        raise NotFound()
+    return owner
+
+
+def may_see(request: Request, owner_id: int | None, *, others_need: str) -> bool:
+    return owner_id == request.user.pk or request.user.has_perm(others_need)

@@ -1,0 +1,64 @@
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import django_filters
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import dateparse, timezone
+from rest_framework.exceptions import ValidationError
+
+from ledger.models import Entry, TransactionType
+
+
+def parse_moment(name: str, value: str, *, end_of_day: bool) -> datetime:
+    """An ISO 8601 datetime (naive means WALLET_TIME_ZONE) or a date (its start, or its end)."""
+    zone = ZoneInfo(settings.WALLET_TIME_ZONE)
+    try:
+        moment = dateparse.parse_datetime(value)
+        if moment is None:
+            day = dateparse.parse_date(value)
+            if day is None:
+                raise ValueError
+            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time())
+    except ValueError:
+        raise ValidationError({name: ["Use an ISO 8601 date or datetime."]}) from None
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone)
+
+
+class HistoryFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter(method="filter_type", help_text="Transaction type, any case.")
+    asset = django_filters.CharFilter(method="filter_asset", help_text="Asset code.")
+    since = django_filters.CharFilter(method="filter_since", help_text="ISO 8601 date or datetime.")
+    until = django_filters.CharFilter(method="filter_until", help_text="ISO 8601 date or datetime.")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Text in the reference or description."
+    )
+
+    def filter_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        kind = value.strip().upper()
+        if kind not in TransactionType.values:
+            raise ValidationError({"type": [f"One of {', '.join(TransactionType.values)}."]})
+        return queryset.filter(type=kind)
+
+    def filter_asset(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        owner = self.request.parser_context["view"].owner
+        with_asset = Entry.objects.filter(account__user=owner, asset__code=value.strip().upper())
+        return queryset.filter(pk__in=with_asset.values("transaction_id"))
+
+    def filter_since(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(created_at__gte=parse_moment(name, value, end_of_day=False))
+
+    def filter_until(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        moment = parse_moment(name, value, end_of_day=True)
+        is_date = dateparse.parse_datetime(value) is None
+        return (
+            queryset.filter(created_at__lt=moment)
+            if is_date
+            else queryset.filter(created_at__lte=moment)
+        )
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        text = value.strip()
+        if not text:
+            return queryset
+        return queryset.filter(Q(reference__icontains=text) | Q(description__icontains=text))

@@ -1,0 +1,134 @@
+"""User-facing wallet operations: a user and an asset in, a ledger operation out.
+
+Each names the system account the value comes from or goes to, and leaves the
+posting to the ledger's services (and so to the one posting engine).
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from accounts.models import User
+from ledger import services as ledger
+from ledger.errors import ValidationError
+from ledger.models import Account, AccountPurpose, Asset, Hold, Transaction, TransactionType
+
+
+def get_wallet(*, user: User, asset: Asset) -> Account:
+    """The user's wallet for the asset, opened on first use for assets added after signup."""
+    wallet = Account.objects.select_related("asset").filter(user=user, asset=asset).first()
+    if wallet is None:
+        if not asset.active:
+            raise ValidationError(f"Asset {asset.code} is not active.")
+        ledger.open_user_accounts(user=user)
+        wallet = Account.objects.select_related("asset").get(user=user, asset=asset)
+    return wallet
+
+
+def spend(
+    *,
+    user: User,
+    asset: Asset,
+    amount: int,
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    initiated_by: User | None = None,
+) -> Transaction:
+    return ledger.debit(
+        account=get_wallet(user=user, asset=asset),
+        amount=amount,
+        type=TransactionType.SPEND,
+        destination=AccountPurpose.REVENUE,
+        description=description,
+        metadata=metadata or {},
+        initiated_by=initiated_by,
+    )
+
+
+def transfer(
+    *,
+    sender: User,
+    recipient: User,
+    asset: Asset,
+    amount: int,
+    note: str = "",
+    initiated_by: User | None = None,
+) -> Transaction:
+    if sender.pk == recipient.pk:
+        raise ValidationError("Cannot transfer to yourself.", details={"to": ["Same user."]})
+    return ledger.transfer(
+        source=get_wallet(user=sender, asset=asset),
+        destination=get_wallet(user=recipient, asset=asset),
+        amount=amount,
+        description=note,
+        metadata={"note": note} if note else {},
+        initiated_by=initiated_by,
+    )
+
+
+def convert(
+    *,
+    user: User,
+    from_asset: Asset,
+    to_asset: Asset,
+    amount: int,
+    initiated_by: User | None = None,
+) -> Transaction:
+    return ledger.convert(
+        source=get_wallet(user=user, asset=from_asset),
+        destination=get_wallet(user=user, asset=to_asset),
+        amount=amount,
+        initiated_by=initiated_by,
+    )
+
+
+# Where each kind of credit comes from.
+CREDIT_SOURCES = {
+    TransactionType.EARN: AccountPurpose.REWARDS,
+    TransactionType.TOPUP: AccountPurpose.TREASURY,
+    TransactionType.BONUS: AccountPurpose.BONUS,
+}
+
+
+def credit_wallet(
+    *,
+    user: User,
+    asset: Asset,
+    amount: int,
+    type: str,
+    reason: str = "",
+    reference: str = "",
+    metadata: dict[str, Any] | None = None,
+    initiated_by: User | None = None,
+) -> Transaction:
+    """EARN (from REWARDS), TOPUP (from TREASURY) or BONUS (from BONUS) into a user's wallet."""
+    return ledger.credit(
+        account=get_wallet(user=user, asset=asset),
+        amount=amount,
+        type=type,
+        source=CREDIT_SOURCES[type],
+        description=reason,
+        reference=reference,
+        metadata=metadata or {},
+        initiated_by=initiated_by,
+    )
+
+
+def place_hold(
+    *,
+    user: User,
+    asset: Asset,
+    amount: int,
+    reference: str = "",
+    expires_in: int | None = None,
+    created_by: User | None = None,
+) -> Hold:
+    expires_at = timezone.now() + timedelta(seconds=expires_in) if expires_in else None
+    return ledger.place_hold(
+        account=get_wallet(user=user, asset=asset),
+        amount=amount,
+        reference=reference,
+        expires_at=expires_at,
+        created_by=created_by,
+    )
