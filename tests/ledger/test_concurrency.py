@@ -1,44 +1,14 @@
 """Real threads, each with its own PostgreSQL connection, racing through the engine."""
 
-import threading
-from collections import Counter
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from ledger.errors import DomainError
 from ledger.models import AccountPurpose, Transaction, TransactionType
 from ledger.services import credit, debit, reverse_transaction, transfer
 from tests.factories import create_user, fund, wallet
+from tests.threads import outcomes, run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_in_threads(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run work(i) in `count` threads released together; return each result or exception."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # the test inspects what each thread met
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
-def outcomes(results: list[object]) -> Counter:
-    return Counter(getattr(r, "code", type(r).__name__) for r in results)
 
 
 def test_32_threads_spending_from_one_wallet_never_overdraw(alice, assert_reconciles):

@@ -14,12 +14,14 @@ def parse_moment(name: str, value: str, *, end_of_day: bool) -> datetime:
     """An ISO 8601 datetime (naive means WALLET_TIME_ZONE) or a date (its start, or its end)."""
     zone = ZoneInfo(settings.WALLET_TIME_ZONE)
     try:
-        moment = dateparse.parse_datetime(value)
-        if moment is None:
-            day = dateparse.parse_date(value)
-            if day is None:
-                raise ValueError
+        # A plain date first: parse_datetime would read "2026-03-01" as its midnight.
+        day = dateparse.parse_date(value)
+        if day is not None:
             moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time())
+        else:
+            moment = dateparse.parse_datetime(value)
+        if moment is None:
+            raise ValueError
     except ValueError:
         raise ValidationError({name: ["Use an ISO 8601 date or datetime."]}) from None
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone)

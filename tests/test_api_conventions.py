@@ -1,0 +1,86 @@
+"""Conventions every endpoint keeps: one error envelope, no HTML, no redirects, health."""
+
+import pytest
+from django.test import Client
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+from tests.api import API, client_for, error_code
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_envelope(response, status, code):
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert set(response.json()["error"]) == {"code", "message", "details"}
+    assert error_code(response) == code
+
+
+def test_unknown_api_path_is_a_json_404(as_alice):
+    assert_envelope(as_alice.get(f"{API}no-such-thing/"), 404, "not_found")
+
+
+def test_wrong_method_is_405(as_alice):
+    assert_envelope(as_alice.delete(f"{API}wallets/me/spend"), 405, "method_not_allowed")
+
+
+def test_malformed_json_is_400(as_alice):
+    response = as_alice.post(f"{API}wallets/me/spend", "{not json", content_type="application/json")
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_form_encoded_body_is_415(as_alice):
+    response = as_alice.post(
+        f"{API}wallets/me/spend",
+        "asset=GOLD&amount=1",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert_envelope(response, 415, "unsupported_media_type")
+
+
+def test_a_json_array_body_is_400(as_alice):
+    response = as_alice.post(f"{API}wallets/me/spend", [1, 2], format="json")
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_no_redirect_without_the_trailing_slash(as_alice):
+    for path in ("wallets/me", "wallets/me/", "assets", "assets/"):
+        assert as_alice.get(f"{API}{path}").status_code == 200
+
+
+def test_login_is_throttled_per_ip(alice, monkeypatch):
+    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "3/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+
+    codes = [
+        client_for().post(
+            f"{API}auth/login", {"email": "x@example.com", "password": "nope"}, format="json"
+        )
+        for _ in range(4)
+    ]
+
+    assert [r.status_code for r in codes] == [401, 401, 401, 429]
+    assert_envelope(codes[-1], 429, "throttled")
+    assert int(codes[-1]["Retry-After"]) > 0
+
+
+def test_healthz_and_readyz():
+    client = Client()
+
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_schema_and_swagger_ui_are_served():
+    client = Client()
+
+    schema = client.get("/api/schema/?format=json")
+    docs = client.get("/api/docs/")
+
+    assert schema.status_code == 200
+    assert "/api/v1/wallets/{user}/spend/" in schema.json()["paths"]
+    assert docs.status_code == 200

@@ -1,0 +1,98 @@
+import pytest
+
+from ledger.models import AccountPurpose, TransactionType
+from ledger.services import credit, debit
+from tests.api import API, client_for, error_code
+from tests.factories import wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def spend(user, amount=30):
+    return debit(
+        account=wallet(user, "GOLD"),
+        amount=amount,
+        type=TransactionType.SPEND,
+        destination=AccountPurpose.REVENUE,
+    )
+
+
+def test_transaction_detail_for_its_owner(as_alice, alice):
+    txn = spend(alice)
+
+    response = as_alice.get(f"{API}transactions/{txn.pk}")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == txn.pk
+    assert response.json()["balances"] == {"GOLD": "70"}
+
+
+def test_another_customers_transaction_is_404(as_alice, bob):
+    txn = spend(bob)
+
+    assert as_alice.get(f"{API}transactions/{txn.pk}/").status_code == 404
+    assert as_alice.get(f"{API}transactions/999999").status_code == 404
+
+
+def test_staff_reverses_a_transaction_once(staff, alice):
+    txn = spend(alice)
+    client = client_for(staff)
+
+    first = client.post(f"{API}transactions/{txn.pk}/reverse", {"reason": "refund"}, format="json")
+    second = client.post(f"{API}transactions/{txn.pk}/reverse", {"reason": "refund"}, format="json")
+
+    assert first.status_code == 201
+    assert first.json()["type"] == "REVERSAL"
+    assert first.json()["reverses"] == txn.pk
+    assert second.status_code == 409
+    assert error_code(second) == "already_reversed"
+    assert wallet(alice, "GOLD").balance == 100
+
+
+def test_reversing_a_spent_credit_is_409_insufficient_funds(staff, alice):
+    earned = credit(
+        account=wallet(alice, "SILVER"),
+        amount=10,
+        type=TransactionType.EARN,
+        source=AccountPurpose.REWARDS,
+    )
+    debit(
+        account=wallet(alice, "SILVER"),
+        amount=5,
+        type=TransactionType.SPEND,
+        destination=AccountPurpose.REVENUE,
+    )
+
+    response = client_for(staff).post(
+        f"{API}transactions/{earned.pk}/reverse", {"reason": "fraud"}, format="json"
+    )
+
+    assert response.status_code == 409
+    assert error_code(response) == "insufficient_funds"
+
+
+def test_reverse_needs_a_reason(staff, alice):
+    txn = spend(alice)
+
+    response = client_for(staff).post(f"{API}transactions/{txn.pk}/reverse", {}, format="json")
+
+    assert response.status_code == 400
+    assert "reason" in response.json()["error"]["details"]
+
+
+def test_a_customer_cannot_reverse_even_their_own_transaction(as_alice, alice):
+    txn = spend(alice)
+
+    response = as_alice.post(f"{API}transactions/{txn.pk}/reverse", {"reason": "x"}, format="json")
+
+    assert response.status_code == 403
+    assert wallet(alice, "GOLD").balance == 70
+
+
+def test_reverse_of_an_unknown_transaction_is_404(staff):
+    response = client_for(staff).post(
+        f"{API}transactions/424242/reverse", {"reason": "x"}, format="json"
+    )
+
+    assert response.status_code == 404
+    assert error_code(response) == "not_found"
