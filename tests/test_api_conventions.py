@@ -84,3 +84,40 @@ def test_schema_and_swagger_ui_are_served():
     assert schema.status_code == 200
     assert "/api/v1/wallets/{user}/spend/" in schema.json()["paths"]
     assert docs.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"asset": "GO\u0000LD", "amount": 1},
+        {"asset": "GOLD", "amount": 1, "description": "a\u0000b"},
+        {"asset": "GOLD", "amount": 1, "metadata": {"k\u0000": 1}},
+    ],
+)
+def test_text_postgres_cannot_store_is_400_not_500(as_alice, body):
+    response = as_alice.post(f"{API}wallets/me/spend", body, format="json")
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_a_lone_surrogate_is_400(as_alice):
+    response = as_alice.post(
+        f"{API}wallets/me/spend",
+        '{"asset": "\\ud800", "amount": 1}',
+        content_type="application/json",
+    )
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_a_nul_in_the_query_string_is_400(as_alice):
+    assert_envelope(
+        as_alice.get(f"{API}wallets/me/transactions?search=a%00b"), 400, "validation_error"
+    )
+
+
+@pytest.mark.parametrize("limit", ["null", "0", "201", "-3"])
+def test_an_unusable_page_limit_is_400(as_alice, limit):
+    assert_envelope(
+        as_alice.get(f"{API}wallets/me/transactions?limit={limit}"), 400, "validation_error"
+    )

@@ -1,6 +1,5 @@
 import json
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -35,6 +34,7 @@ class AmountField(serializers.Field):
         return str(value)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$", "example": "GOLD"})
 class AssetField(serializers.SlugRelatedField):
     default_error_messages = {
         "does_not_exist": "Unknown asset {value}.",
@@ -152,7 +152,7 @@ class EntrySerializer(serializers.ModelSerializer):
     def get_amount(self, entry: Entry) -> str:
         return format_amount(entry.amount, scale=entry.asset.scale)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_balance_after(self, entry: Entry) -> str | None:
         # Another user's balance is theirs: shown only to them or to staff.
         if entry.balance_after is None or entry.account.user_id not in self.context["visible"]:

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -99,6 +100,17 @@ class NewestFirst(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        """An explicit but unusable limit is a client error, not a silent default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {"limit": [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
 
 
 @extend_schema_view(
@@ -373,11 +385,19 @@ class ReverseView(APIView):
 
 
 class AssetListView(generics.ListAPIView):
+    """Public: clients show the catalog before anyone logs in."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
     serializer_class = io.AssetSerializer
     pagination_class = None
     filter_backends: list = []
 
-    @extend_schema(operation_id="assets", tags=["catalog"])
+    @extend_schema(
+        operation_id="assets",
+        tags=["catalog"],
+        responses={200: io.AssetSerializer(many=True), 429: schema.THROTTLED},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -386,11 +406,19 @@ class AssetListView(generics.ListAPIView):
 
 
 class ConversionListView(generics.ListAPIView):
+    """Public: clients show the catalog before anyone logs in."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
     serializer_class = io.ConversionSerializer
     pagination_class = None
     filter_backends: list = []
 
-    @extend_schema(operation_id="conversions", tags=["catalog"])
+    @extend_schema(
+        operation_id="conversions",
+        tags=["catalog"],
+        responses={200: io.ConversionSerializer(many=True), 429: schema.THROTTLED},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
