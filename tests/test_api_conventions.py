@@ -121,3 +121,10 @@ def test_an_unusable_page_limit_is_400(as_alice, limit):
     assert_envelope(
         as_alice.get(f"{API}wallets/me/transactions?limit={limit}"), 400, "validation_error"
     )
+
+
+def test_swagger_ui_loads_its_assets_locally_not_from_a_cdn():
+    html = Client().get("/api/docs/").content.decode()
+
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn.jsdelivr" not in html

@@ -8,3 +8,8 @@ from .base import SIMPLE_JWT
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY") or "dev-only-insecure-key-do-not-use-in-production"
 SIMPLE_JWT["SIGNING_KEY"] = env_str("JWT_SIGNING_KEY") or SECRET_KEY
+
+# Static files come straight from the apps (no collectstatic in development).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

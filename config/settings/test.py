@@ -25,3 +25,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": "100000/min",
     "auth": "100000/min",
 }
+
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
