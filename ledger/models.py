@@ -247,6 +247,31 @@ class Entry(models.Model):
         return f"{self.amount:+} on {self.account_id} (#{self.transaction_id})"
 
 
+class DailyTotal(models.Model):
+    """Per user account, day (WALLET_TIME_ZONE) and transaction type: what came in and went
+    out. Written by the posting engine in the same transaction as the entries, under the
+    account's lock, so leaderboards and dashboards never scan the entries."""
+
+    account = models.ForeignKey(Account, models.PROTECT, related_name="+")
+    asset = models.ForeignKey(Asset, models.PROTECT, related_name="+")
+    day = models.DateField()
+    type = models.CharField(max_length=16, choices=TransactionType.choices)
+    credited = models.BigIntegerField(default=0)
+    debited = models.BigIntegerField(default=0)
+    entries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "day", "type"], name="ledger_daily_once"),
+        ]
+        indexes = [
+            models.Index(fields=["asset", "type", "day"], name="ledger_daily_asset_type_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.type} +{self.credited} -{self.debited}"
+
+
 class Hold(models.Model):
     class Status(models.TextChoices):
         PENDING = "PENDING"

@@ -4,8 +4,8 @@
 on the idempotency key, locks the user accounts it touches in primary-key order,
 checks their status and available funds on the locked rows, writes the transaction,
 its entries with balance-after, the new user balances, the expiry lots it opens or
-consumes, and an outbox event. System accounts are neither locked nor updated: their
-balance is the sum of their entries.
+consumes, the user accounts' daily totals and an outbox event. System accounts are
+neither locked nor updated: their balance is the sum of their entries.
 """
 
 from collections import defaultdict
@@ -20,6 +20,7 @@ from ledger.errors import IdempotencyKeyReused, InsufficientFunds, ValidationErr
 from ledger.locks import lock_idempotency_key, lock_user_accounts
 from ledger.lots import consume_lots, open_lot
 from ledger.models import MAX_AMOUNT, Account, Entry, Lot, OutboxEvent, Transaction, TransactionType
+from ledger.rollup import add_daily_totals
 
 # Staff corrections and expiry still apply to a frozen wallet; customers' debits do not.
 DEBITS_ALLOWED_WHEN_FROZEN = {
@@ -81,6 +82,7 @@ def post_transaction(
         if locked:
             Account.objects.bulk_update(locked.values(), ["balance"])
         _track_lots(entries, locked)
+        add_daily_totals(posted, [entry for entry in entries if entry.account_id in locked])
         OutboxEvent.objects.create(
             topic="ledger.transaction.posted", payload=_event_payload(posted, entries, legs)
         )

@@ -72,6 +72,23 @@ CHECKS: dict[str, str] = {
         WHERE a.user_id IS NOT NULL AND s.expiry_days IS NOT NULL
           AND a.balance <> COALESCE(l.total, 0)
     """,
+    # Both sides are unioned with opposite signs; any (account, type) not netting to zero
+    # differs (portable: no FULL OUTER JOIN, which older SQLite lacks).
+    "daily_totals_not_sum_of_entries": """
+        SELECT account_id, type, SUM(credited), SUM(debited) FROM (
+          SELECT account_id, type, credited, debited FROM ledger_dailytotal
+          UNION ALL
+          SELECT e.account_id, t.type,
+                 -SUM(CASE WHEN e.amount > 0 THEN e.amount ELSE 0 END),
+                 -SUM(CASE WHEN e.amount < 0 THEN -e.amount ELSE 0 END)
+          FROM ledger_entry e
+          JOIN ledger_transaction t ON t.id = e.transaction_id
+          JOIN ledger_account a ON a.id = e.account_id
+          WHERE a.user_id IS NOT NULL
+          GROUP BY e.account_id, t.type
+        ) both_sides
+        GROUP BY account_id, type HAVING SUM(credited) <> 0 OR SUM(debited) <> 0
+    """,
     "reversal_not_mirroring_original": """
         SELECT r.id, e.account_id, SUM(e.amount)
         FROM ledger_transaction r
