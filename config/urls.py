@@ -8,6 +8,7 @@ from config.api.exceptions import json_not_found, json_server_error
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("wallets.api.urls")),
+    path("", include("rewards.api.urls")),
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from accounts.services import grant_signup_bonus, register_user
 from ledger.amounts import to_minor_units
 from ledger.models import SYSTEM_PURPOSES, AccountPurpose, Asset, ConversionRate, TransactionType
 from ledger.services import credit, get_system_account
+from rewards.models import Campaign, EarningRule, Item, Milestone, Reward, Task
 
 DEMO_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo.json"
 
@@ -48,7 +49,39 @@ def seed_demo(*, path: Path = DEMO_FILE) -> dict[str, int]:
             idempotency_key=f"demo-topup:{wallet.pk}",
             description="Demo top-up",
         )
-    return {"assets": len(assets), "conversions": len(data["conversions"]), "users": len(users)}
+    _seed_economy(data, assets)
+    return {
+        "assets": len(assets),
+        "conversions": len(data["conversions"]),
+        "users": len(users),
+        "tasks": len(data["tasks"]),
+        "items": len(data["items"]),
+        "rewards": len(data["rewards"]),
+        "earning rules": len(data["earning_rules"]),
+    }
+
+
+# model, the field that names a row, the fields that hold an asset code
+ECONOMY = [
+    ("tasks", Task, "title"),
+    ("items", Item, "name"),
+    ("rewards", Reward, "name"),
+    ("earning_rules", EarningRule, "event"),
+    ("milestones", Milestone, "event"),
+    ("campaigns", Campaign, "name"),
+]
+
+
+def _seed_economy(data: dict, assets: dict[str, Asset]) -> None:
+    """Create what is missing, by name; rows staff have changed since are left alone."""
+    with transaction.atomic():
+        for section, model, name_field in ECONOMY:
+            for spec in data.get(section, []):
+                fields = {**spec, "asset": assets[spec["asset"]]}
+                lookup = {name_field: fields.pop(name_field)}
+                if model is Milestone:
+                    lookup["count"] = fields.pop("count")
+                model.objects.get_or_create(**lookup, defaults=fields)
 
 
 def _seed_assets(specs: list[dict]) -> dict[str, Asset]:

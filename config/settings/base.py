@@ -169,3 +169,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# The daily check-in and the monthly active-user bonus, in minor units.
+CHECKIN_ASSET = env_str("CHECKIN_ASSET", "CITY_POINTS")
+CHECKIN_AMOUNT = env_int("CHECKIN_AMOUNT", 2)
+MONTHLY_ACTIVE_BONUS_ASSET = env_str("MONTHLY_ACTIVE_BONUS_ASSET", "CITY_POINTS")
+MONTHLY_ACTIVE_BONUS_AMOUNT = env_int("MONTHLY_ACTIVE_BONUS_AMOUNT", 100)

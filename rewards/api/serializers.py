@@ -1,0 +1,108 @@
+from rest_framework import serializers
+
+from ledger.amounts import format_amount
+from rewards.leaderboard import PERIODS
+from rewards.models import Item, Redemption, Reward, Task
+from wallets.api.serializers import AssetField
+
+
+class PricedSerializer(serializers.ModelSerializer):
+    """Shows a minor-unit field as a decimal string in the asset's scale."""
+
+    asset = serializers.CharField(source="asset.code")
+    amount_field: str
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data[self.amount_field] = format_amount(
+            getattr(instance, self.amount_field), scale=instance.asset.scale
+        )
+        return data
+
+
+class TaskSerializer(PricedSerializer):
+    amount_field = "reward"
+    reward = serializers.CharField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "title",
+            "description",
+            "asset",
+            "reward",
+            "kind",
+            "period",
+            "cap",
+            "starts_at",
+            "ends_at",
+        ]
+
+
+class ItemSerializer(PricedSerializer):
+    amount_field = "price"
+    price = serializers.CharField()
+
+    class Meta:
+        model = Item
+        fields = ["id", "name", "description", "asset", "price", "stock"]
+
+
+class RewardSerializer(PricedSerializer):
+    amount_field = "cost"
+    cost = serializers.CharField()
+
+    class Meta:
+        model = Reward
+        fields = [
+            "id",
+            "name",
+            "description",
+            "kind",
+            "asset",
+            "cost",
+            "stock",
+            "cause",
+            "issues_voucher",
+        ]
+
+
+class QuantityInSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=1, max_value=100, default=1)
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    vouchers = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    reward_name = serializers.CharField(source="reward.name")
+
+    class Meta:
+        model = Redemption
+        fields = [
+            "id",
+            "reward",
+            "reward_name",
+            "quantity",
+            "vouchers",
+            "transaction",
+            "created_at",
+        ]
+
+
+class ActivityInSerializer(serializers.Serializer):
+    user = serializers.IntegerField(min_value=1)
+    event = serializers.SlugField(max_length=64)
+    reference = serializers.CharField(max_length=255)
+
+
+class LeaderboardQuerySerializer(serializers.Serializer):
+    asset = AssetField()
+    period = serializers.ChoiceField(choices=list(PERIODS), default="all")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = serializers.IntegerField()
+    name = serializers.CharField()
+    earned = serializers.CharField()

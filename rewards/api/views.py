@@ -1,0 +1,244 @@
+"""The rewards API: thin views over rewards.services. Every value-moving POST takes an
+Idempotency-Key and answers 201 with what it created and the ledger transaction."""
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import roles
+from accounts.models import User
+from config.api import schema
+from rewards import services
+from rewards.api import serializers as io
+from rewards.leaderboard import get_leaderboard
+from rewards.models import Item, Redemption, Reward, Task
+from wallets.api.idempotency import idempotent
+from wallets.api.serializers import TransactionSerializer
+from wallets.api.views import NewestFirst, transaction_context, transaction_with_entries
+
+ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+
+
+def with_transaction(request: Request, body: dict, txn_id: int, owner: User, status_code=201):
+    txn = transaction_with_entries(txn_id)
+    body["transaction"] = TransactionSerializer(
+        txn, context=transaction_context(request, owner)
+    ).data
+    return Response(body, status=status_code)
+
+
+def envelope(name: str, **fields) -> serializers.Serializer:
+    return inline_serializer(name, fields={**fields, "transaction": TransactionSerializer()})
+
+
+class CatalogView(generics.ListAPIView):
+    pagination_class = None
+    filter_backends: list = []
+
+
+class TaskListView(CatalogView):
+    serializer_class = io.TaskSerializer
+    queryset = Task.objects.filter(active=True).select_related("asset")
+
+
+class ItemListView(CatalogView):
+    serializer_class = io.ItemSerializer
+    queryset = Item.objects.filter(active=True).select_related("asset")
+
+
+class RewardListView(CatalogView):
+    serializer_class = io.RewardSerializer
+    queryset = Reward.objects.filter(active=True).select_related("asset")
+
+
+for view, name in [(TaskListView, "tasks"), (ItemListView, "items"), (RewardListView, "rewards")]:
+    extend_schema_view(
+        get=extend_schema(
+            operation_id=name,
+            tags=["rewards"],
+            responses={200: view.serializer_class(many=True), **schema.READ_ERRORS},
+        )
+    )(view)
+
+
+class TaskCompleteView(APIView):
+    @extend_schema(
+        operation_id="task_complete",
+        parameters=[ID, schema.IDEMPOTENCY_KEY],
+        request=None,
+        tags=["rewards"],
+        responses={
+            201: envelope(
+                "TaskCompletion", task=serializers.IntegerField(), period=serializers.CharField()
+            ),
+            **schema.WRITE_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request: Request, id: int) -> Response:
+        """Credit the task's reward (EARN), once per allowed period."""
+        done = services.complete_task(task_id=id, user=request.user)
+        return with_transaction(
+            request,
+            {"task": done.task_id, "period": done.period_key},
+            done.transaction_id,
+            request.user,
+        )
+
+
+class ItemBuyView(APIView):
+    @extend_schema(
+        operation_id="item_buy",
+        parameters=[ID, schema.IDEMPOTENCY_KEY],
+        request=io.QuantityInSerializer,
+        tags=["rewards"],
+        responses={
+            201: envelope(
+                "Purchase",
+                id=serializers.IntegerField(),
+                item=serializers.IntegerField(),
+                quantity=serializers.IntegerField(),
+            ),
+            **schema.WRITE_ERRORS,
+            409: schema.error("Sold out or refused", "sold_out", "Not enough left in stock."),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, id: int) -> Response:
+        """Buy an item (SPEND price x quantity); limited stock sells at most what is left."""
+        data = io.QuantityInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        purchase = services.buy_item(item_id=id, user=request.user, **data.validated_data)
+        body = {"id": purchase.pk, "item": purchase.item_id, "quantity": purchase.quantity}
+        return with_transaction(request, body, purchase.transaction_id, request.user)
+
+
+class RewardRedeemView(APIView):
+    @extend_schema(
+        operation_id="reward_redeem",
+        parameters=[ID, schema.IDEMPOTENCY_KEY],
+        request=io.QuantityInSerializer,
+        tags=["rewards"],
+        responses={201: io.RedemptionSerializer, **schema.WRITE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, id: int) -> Response:
+        """Redeem a reward (REDEEM); vouchers get a unique code, donations go to the cause."""
+        data = io.QuantityInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        redemption = services.redeem_reward(reward_id=id, user=request.user, **data.validated_data)
+        return Response(io.RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class RedemptionListView(generics.ListAPIView):
+    serializer_class = io.RedemptionSerializer
+    pagination_class = NewestFirst
+    filter_backends: list = []
+
+    @extend_schema(operation_id="redemptions", tags=["rewards"])
+    def get(self, request, *args, **kwargs):
+        """The caller's redemptions, newest first, with their voucher codes."""
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return (
+            Redemption.objects.filter(user=self.request.user)
+            .select_related("reward")
+            .prefetch_related("vouchers")
+        )
+
+
+class CheckInView(APIView):
+    @extend_schema(
+        operation_id="checkin",
+        parameters=[schema.IDEMPOTENCY_KEY],
+        request=None,
+        tags=["rewards"],
+        responses={201: envelope("CheckIn", day=serializers.DateField()), **schema.WRITE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        """The daily check-in; a second one the same day is 409 limit_reached."""
+        checkin = services.check_in(user=request.user)
+        return with_transaction(request, {"day": checkin.day}, checkin.transaction_id, request.user)
+
+
+class ActivityEventView(APIView):
+    @extend_schema(
+        operation_id="activity_event",
+        parameters=[schema.IDEMPOTENCY_KEY],
+        request=io.ActivityInSerializer,
+        tags=["rewards"],
+        responses={
+            201: envelope(
+                "ActivityEvent",
+                id=serializers.IntegerField(),
+                user=serializers.IntegerField(),
+                event=serializers.CharField(),
+                reference=serializers.CharField(),
+            ),
+            200: envelope(
+                "ActivityEventSeen",
+                id=serializers.IntegerField(),
+                user=serializers.IntegerField(),
+                event=serializers.CharField(),
+                reference=serializers.CharField(),
+            ),
+            **schema.WRITE_ERRORS,
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        """Report activity from another service (service role). The same (event, reference,
+        user) again answers 200 with the original transaction and credits nothing."""
+        if not request.user.has_perm(roles.REPORT_ACTIVITY):
+            raise PermissionDenied()
+        data = io.ActivityInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = User.objects.filter(pk=data.validated_data["user"], is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError({"user": ["No such user."]})
+        activity, new = services.record_activity(
+            user=user,
+            event=data.validated_data["event"],
+            reference=data.validated_data["reference"],
+        )
+        body = {
+            "id": activity.pk,
+            "user": user.pk,
+            "event": activity.event,
+            "reference": activity.reference,
+        }
+        return with_transaction(
+            request,
+            body,
+            activity.transaction_id,
+            user,
+            status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+        )
+
+
+class LeaderboardView(APIView):
+    @extend_schema(
+        operation_id="leaderboard",
+        parameters=[io.LeaderboardQuerySerializer],
+        responses={
+            200: io.LeaderboardRowSerializer(many=True),
+            400: schema.BAD_REQUEST,
+            **schema.READ_ERRORS,
+        },
+        tags=["rewards"],
+    )
+    def get(self, request: Request) -> Response:
+        """Users ranked by EARN and BONUS credits in the period (cached up to 60 s)."""
+        query = io.LeaderboardQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(get_leaderboard(**query.validated_data))

@@ -1,0 +1,134 @@
+"""Bonus campaigns and the monthly active-user bonus: pay many users once each.
+
+Each payment is its own short BONUS transaction with an idempotency key naming the
+campaign and the user, so a run stopped at any point can be run again: users
+already paid are skipped, nobody is paid twice. The campaign also keeps the last
+user id it reached, so a resumed run starts there instead of from the top.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from ledger.errors import DomainError
+from ledger.models import AccountPurpose, Asset, DailyTotal, Transaction, TransactionType
+from ledger.services import credit
+from rewards.models import Campaign
+from wallets.services import get_wallet
+
+Progress = Callable[[int, int], None]
+CHECKPOINT_EVERY = 100
+
+
+@dataclass
+class Payout:
+    paid: int = 0
+    already_paid: int = 0
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet[User]:
+    active = User.objects.filter(is_active=True)
+    if campaign.audience == Campaign.Audience.EXPLICIT:
+        return active.filter(pk__in=campaign.users.values("pk"))
+    if campaign.audience == Campaign.Audience.MIN_EARN_EVENTS:
+        earners = (
+            DailyTotal.objects.filter(type=TransactionType.EARN)
+            .values("account__user_id")
+            .annotate(events=Sum("entries"))
+            .filter(events__gte=campaign.min_earn_events)
+            .values("account__user_id")
+        )
+        return active.filter(pk__in=earners)
+    return active.filter(groups__name="customer")
+
+
+def pay_each_once(
+    *,
+    users: Iterable[int],
+    total: int,
+    asset: Asset,
+    amount: int,
+    key_prefix: str,
+    description: str,
+    progress: Progress | None = None,
+    checkpoint: Callable[[int], None] | None = None,
+) -> Payout:
+    """BONUS `amount` to each user id once (key `{key_prefix}:{user id}`)."""
+    payout = Payout()
+    for done, user_id in enumerate(users, start=1):
+        key = f"{key_prefix}:{user_id}"
+        if Transaction.objects.filter(idempotency_key=key).exists():
+            payout.already_paid += 1
+        else:
+            try:
+                credit(
+                    account=get_wallet(user=User(pk=user_id), asset=asset),
+                    amount=amount,
+                    type=TransactionType.BONUS,
+                    source=AccountPurpose.BONUS,
+                    idempotency_key=key,
+                    reference=key_prefix,
+                    description=description,
+                )
+                payout.paid += 1
+            except DomainError as refused:  # e.g. an asset switched off meanwhile
+                payout.failed[user_id] = refused.code
+        if progress:
+            progress(done, total)
+        if checkpoint and done % CHECKPOINT_EVERY == 0:
+            checkpoint(user_id)
+    return payout
+
+
+def run_campaign(campaign: Campaign, *, progress: Progress | None = None) -> Payout:
+    """Pay the campaign's audience, resuming after the last checkpoint of an earlier run."""
+    if campaign.status == Campaign.Status.DRAFT:
+        campaign.status = Campaign.Status.RUNNING
+        campaign.save(update_fields=["status"])
+    remaining = campaign_audience(campaign).filter(pk__gt=campaign.paid_up_to_user)
+
+    def checkpoint(user_id: int) -> None:
+        Campaign.objects.filter(pk=campaign.pk).update(paid_up_to_user=user_id)
+
+    payout = pay_each_once(
+        users=remaining.order_by("pk").values_list("pk", flat=True).iterator(),
+        total=remaining.count(),
+        asset=campaign.asset,
+        amount=campaign.amount,
+        key_prefix=f"campaign:{campaign.pk}",
+        description=campaign.name,
+        progress=progress,
+        checkpoint=checkpoint,
+    )
+    if not payout.failed:
+        campaign.status = Campaign.Status.DONE
+        campaign.finished_at = timezone.now()
+        campaign.save(update_fields=["status", "finished_at"])
+    return payout
+
+
+def pay_monthly_active_bonus(
+    *, month: date, asset: Asset, amount: int, progress: Progress | None = None
+) -> Payout:
+    """A BONUS for every user who earned anything in the month starting at `month`."""
+    next_month = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    earners = (
+        DailyTotal.objects.filter(type=TransactionType.EARN, day__gte=month, day__lt=next_month)
+        .values_list("account__user_id", flat=True)
+        .distinct()
+        .order_by("account__user_id")
+    )
+    return pay_each_once(
+        users=earners.iterator(),
+        total=earners.count(),
+        asset=asset,
+        amount=amount,
+        key_prefix=f"monthly-active:{month:%Y-%m}",
+        description=f"Active in {month:%B %Y}",
+        progress=progress,
+    )

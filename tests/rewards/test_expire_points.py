@@ -1,0 +1,48 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from ledger.models import AccountPurpose, Hold, TransactionType
+from ledger.services import credit, place_hold
+from tests.factories import wallet
+
+pytestmark = pytest.mark.django_db
+
+START = timezone.datetime(2026, 1, 10, 12, tzinfo=timezone.UTC)
+
+
+def test_expire_points_expires_due_lots_and_holds_once(alice, bob, assets, assert_reconciles):
+    with time_machine.travel(START, tick=False):
+        for user in (alice, bob):
+            credit(
+                account=wallet(user, "CITY_POINTS"),
+                amount=40,
+                type=TransactionType.EARN,
+                source=AccountPurpose.REWARDS,
+            )
+        hold = place_hold(
+            account=wallet(alice, "GOLD"), amount=5, expires_at=START + timedelta(hours=1)
+        )
+    with time_machine.travel(START + timedelta(days=200), tick=False):
+        credit(
+            account=wallet(bob, "CITY_POINTS"),
+            amount=7,
+            type=TransactionType.EARN,
+            source=AccountPurpose.REWARDS,
+        )
+    out = StringIO()
+
+    with time_machine.travel(START + timedelta(days=366), tick=False):
+        call_command("expire_points", stdout=out)
+        call_command("expire_points", stdout=out)  # a re-run finds nothing
+
+    assert wallet(alice, "CITY_POINTS").balance == 0
+    assert wallet(bob, "CITY_POINTS").balance == 7  # the later lot has not expired
+    assert Hold.objects.get(pk=hold.pk).status == Hold.Status.EXPIRED
+    assert "Expired 80 minor units from 2 wallets; released 1 holds." in out.getvalue()
+    assert "Expired 0 minor units from 0 wallets; released 0 holds." in out.getvalue()
+    assert_reconciles()
