@@ -22,6 +22,25 @@ DEBIT_ANY_WALLET = "ledger.debit_any_wallet"
 HOLD_ANY_WALLET = "ledger.hold_any_wallet"
 REVERSE_TRANSACTION = "ledger.reverse_transaction"
 REPORT_ACTIVITY = "ledger.report_activity"
+FREEZE_WALLET = "ledger.freeze_wallet"
+
+# Apps whose rows the back office shows; support and staff may view all of them.
+BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards"]
+# What staff may edit in the admin: configuration, never ledger rows (those are read-only
+# for everyone; value moves only through the admin actions).
+STAFF_EDITS = [
+    "accounts.add_user",
+    "accounts.change_user",
+    "ledger.add_asset",
+    "ledger.change_asset",
+    "ledger.add_conversionrate",
+    "ledger.change_conversionrate",
+    *[
+        f"rewards.{verb}_{model}"
+        for verb in ("add", "change")
+        for model in ("task", "item", "reward", "earningrule", "milestone", "campaign")
+    ],
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
@@ -34,14 +53,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         HOLD_ANY_WALLET,
         REVERSE_TRANSACTION,
         REPORT_ACTIVITY,
+        FREEZE_WALLET,
+        *STAFF_EDITS,
     ],
 }
+VIEWS_BACK_OFFICE = {SUPPORT, STAFF}
 
 
 def sync_roles(**kwargs) -> None:
     """Create the role groups with their permissions (run after every migrate and flush)."""
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
+    views = Permission.objects.filter(
+        content_type__app_label__in=BACK_OFFICE_APPS, codename__startswith="view_"
+    )
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         wanted = [
@@ -51,8 +76,20 @@ def sync_roles(**kwargs) -> None:
             for perm in perms
         ]
         group.permissions.add(*wanted)
+        if role in VIEWS_BACK_OFFICE:
+            group.permissions.add(*views)
+
+
+WALLET_POWERS = [
+    VIEW_ANY_WALLET,
+    CREDIT_ANY_WALLET,
+    DEBIT_ANY_WALLET,
+    HOLD_ANY_WALLET,
+    REVERSE_TRANSACTION,
+    REPORT_ACTIVITY,
+]
 
 
 def acts_for_others(user) -> bool:
     """Whether the user holds any permission over other users' wallets."""
-    return any(user.has_perm(perm) for perm in ROLE_PERMISSIONS[STAFF])
+    return any(user.has_perm(perm) for perm in WALLET_POWERS)

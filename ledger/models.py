@@ -141,6 +141,7 @@ class Account(models.Model):
             ("hold_any_wallet", "Can place, capture and void holds on any wallet"),
             ("reverse_transaction", "Can reverse a transaction"),
             ("report_activity", "Can report activity events for any user"),
+            ("freeze_wallet", "Can freeze and unfreeze wallets"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -143,8 +143,15 @@ class RedemptionListView(generics.ListAPIView):
     pagination_class = NewestFirst
     filter_backends: list = []
 
-    @extend_schema(operation_id="redemptions", tags=["rewards"], responses={
-        200: io.RedemptionSerializer(many=True), 400: schema.BAD_REQUEST, **schema.READ_ERRORS})
+    @extend_schema(
+        operation_id="redemptions",
+        tags=["rewards"],
+        responses={
+            200: io.RedemptionSerializer(many=True),
+            400: schema.BAD_REQUEST,
+            **schema.READ_ERRORS,
+        },
+    )
     def get(self, request, *args, **kwargs):
         """The caller's redemptions, newest first, with their voucher codes."""
         return super().get(request, *args, **kwargs)

@@ -1,0 +1,75 @@
+"""The back office: the admin site with its dashboard, and the confirmation step that
+every value-moving admin action goes through."""
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import QuerySet
+from django.template.response import TemplateResponse
+
+from ledger.dashboard import get_dashboard
+from ledger.errors import DomainError
+
+
+class WalletAdminSite(admin.AdminSite):
+    site_header = "Wallet service back office"
+    site_title = "Wallet back office"
+    index_title = "Dashboard"
+    index_template = "admin/dashboard_index.html"
+
+    def index(self, request, extra_context=None):
+        return super().index(request, {**(extra_context or {}), "dashboard": get_dashboard()})
+
+
+def confirmed_action(
+    modeladmin: admin.ModelAdmin,
+    request,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    perform: Callable[[object, dict], str],
+):
+    """Show a form (with its required reason) for the selected rows; on confirmation call
+    perform(row, cleaned_data) for each, log it in the admin history, and report."""
+    form = form_class(request.POST if "confirm" in request.POST else None)
+    if "confirm" in request.POST and form.is_valid():
+        done = 0
+        for row in queryset:
+            try:
+                note = perform(row, form.cleaned_data)
+            except DomainError as refused:
+                modeladmin.message_user(
+                    request, f"{row}: refused ({refused.code}): {refused.message}", messages.ERROR
+                )
+                continue
+            modeladmin.log_change(request, row, note)
+            done += 1
+        if done:
+            modeladmin.message_user(
+                request, f"{title}: done for {done} of {queryset.count()}.", messages.SUCCESS
+            )
+        return None
+    return TemplateResponse(
+        request,
+        "admin/confirm_action.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "rows": queryset,
+            "action": request.POST.get("action"),
+            "checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded on the transaction and in the admin history.",
+    )

@@ -1,0 +1,358 @@
+"""The ledger in the admin: everything visible, nothing editable. Value moves only
+through the actions below, which call the ledger's services (and so the posting
+engine) in the acting staff user's name, after a confirmation with a reason."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from accounts import roles
+from config.admin import ReasonForm, confirmed_action
+from ledger import services
+from ledger.amounts import format_amount, to_minor_units
+from ledger.models import (
+    Account,
+    Asset,
+    ConversionRate,
+    DailyTotal,
+    Entry,
+    Hold,
+    Lot,
+    OutboxEvent,
+    ReconciliationRun,
+    Transaction,
+)
+from ledger.selectors import get_account_balance
+
+RECENT_ENTRIES = 20
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledger rows: no add, change or delete for anyone, superusers included."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def amount(value: int, asset: Asset) -> str:
+    return format_amount(value, scale=asset.scale)
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "scale", "transferable", "expiry_days", "active"]
+    list_filter = ["active", "transferable"]
+    search_fields = ["code", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Amounts are stored in minor units: a new scale or expiry would rewrite history.
+        return ["code", "scale", "expiry_days"] if obj else []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ConversionRate)
+class ConversionRateAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "active"]
+    list_filter = ["active", "from_asset", "to_asset"]
+    list_select_related = ["from_asset", "to_asset"]
+
+
+class AdjustmentForm(ReasonForm):
+    amount = forms.CharField(help_text="Signed, in the asset's units: 25 credits, -25 debits.")
+
+
+class WalletStatusForm(ReasonForm):
+    pass
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "owner",
+        "asset",
+        "purpose",
+        "status",
+        "shown_balance",
+        "shown_held",
+        "shown_available",
+    ]
+    list_filter = ["asset", "purpose", "status"]
+    search_fields = ["user__email", "label"]
+    list_select_related = ["user", "asset"]
+    ordering = ["id"]
+    readonly_fields = [
+        "owner",
+        "asset",
+        "purpose",
+        "label",
+        "status",
+        "full_balance",
+        "shown_held",
+        "shown_available",
+        "pending_holds",
+        "open_lots",
+        "recent_entries",
+        "created_at",
+    ]
+    fields = readonly_fields
+    actions = ["post_adjustment", "freeze", "unfreeze"]
+
+    @admin.display(description="owner", ordering="user__email")
+    def owner(self, account: Account) -> str:
+        return account.user.email if account.user_id else f"system: {account.label or '-'}"
+
+    @admin.display(description="balance")
+    def shown_balance(self, account: Account) -> str:
+        # A system balance is a sum over its entries: worth it on one page, not per list row.
+        return "(on its page)" if account.is_system else amount(account.balance, account.asset)
+
+    @admin.display(description="balance")
+    def full_balance(self, account: Account) -> str:
+        return amount(get_account_balance(account), account.asset)
+
+    @admin.display(description="held")
+    def shown_held(self, account: Account) -> str:
+        return amount(account.held, account.asset)
+
+    @admin.display(description="available")
+    def shown_available(self, account: Account) -> str:
+        return "" if account.is_system else amount(account.available, account.asset)
+
+    @admin.display(description="pending holds")
+    def pending_holds(self, account: Account):
+        holds = account.holds.filter(status=Hold.Status.PENDING).order_by("id")
+        return (
+            format_html_join(
+                "",
+                "<div>#{} {} ({}) until {}</div>",
+                (
+                    (h.pk, amount(h.amount, account.asset), h.reference or "-", h.expires_at or "-")
+                    for h in holds
+                ),
+            )
+            or "none"
+        )
+
+    @admin.display(description="open lots")
+    def open_lots(self, account: Account):
+        lots = account.lots.filter(remaining__gt=0).order_by("expires_at")[:RECENT_ENTRIES]
+        return (
+            format_html_join(
+                "",
+                "<div>{} of {} until {}</div>",
+                (
+                    (
+                        amount(lot.remaining, account.asset),
+                        amount(lot.amount, account.asset),
+                        lot.expires_at,
+                    )
+                    for lot in lots
+                ),
+            )
+            or "none"
+        )
+
+    @admin.display(description=f"last {RECENT_ENTRIES} entries")
+    def recent_entries(self, account: Account):
+        entries = account.entries.select_related("transaction").order_by("-id")[:RECENT_ENTRIES]
+        rows = format_html_join(
+            "",
+            "<tr><td><a href='{}'>#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
+                    e.transaction_id,
+                    e.transaction.type,
+                    amount(e.amount, account.asset),
+                    "" if e.balance_after is None else amount(e.balance_after, account.asset),
+                    f"{e.created_at:%Y-%m-%d %H:%M}",
+                )
+                for e in entries
+            ),
+        )
+        everything = reverse("admin:ledger_entry_changelist") + f"?account__id__exact={account.pk}"
+        return format_html(
+            "<table>{}</table><a href='{}'>All entries (paginated)</a>", rows, everything
+        )
+
+    def has_post_permission(self, request) -> bool:
+        return request.user.has_perms([roles.CREDIT_ANY_WALLET, roles.DEBIT_ANY_WALLET])
+
+    def has_freeze_permission(self, request) -> bool:
+        return request.user.has_perm(roles.FREEZE_WALLET)
+
+    @admin.action(description="Post an adjustment (credit or debit)", permissions=["post"])
+    def post_adjustment(self, request, queryset: QuerySet):
+        def perform(account: Account, data: dict) -> str:
+            text = data["amount"].strip()
+            sign = -1 if text.startswith("-") else 1
+            minor = sign * to_minor_units(text.lstrip("+-"), scale=account.asset.scale)
+            posted = services.adjust(
+                account=account, amount=minor, reason=data["reason"], initiated_by=request.user
+            )
+            return f"Adjustment #{posted.pk} of {text}: {data['reason']}"
+
+        return confirmed_action(
+            self,
+            request,
+            queryset.filter(user__isnull=False),
+            form_class=AdjustmentForm,
+            title="Post an adjustment",
+            perform=perform,
+        )
+
+    @admin.action(description="Freeze wallets", permissions=["freeze"])
+    def freeze(self, request, queryset: QuerySet):
+        return self._set_status(request, queryset, Account.Status.FROZEN)
+
+    @admin.action(description="Unfreeze wallets", permissions=["freeze"])
+    def unfreeze(self, request, queryset: QuerySet):
+        return self._set_status(request, queryset, Account.Status.ACTIVE)
+
+    def _set_status(self, request, queryset: QuerySet, status: str):
+        def perform(account: Account, data: dict) -> str:
+            services.set_account_status(account=account, status=status)
+            return f"Status {status}: {data['reason']}"
+
+        return confirmed_action(
+            self,
+            request,
+            queryset.filter(user__isnull=False),
+            form_class=WalletStatusForm,
+            title=f"Set wallets {status}",
+            perform=perform,
+        )
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    fields = ["account", "asset", "amount", "balance_after"]
+    readonly_fields = fields
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account__user", "asset")
+
+
+class ReversalForm(ReasonForm):
+    pass
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "type",
+        "reference",
+        "description",
+        "initiated_by",
+        "created_at",
+        "idempotency_key",
+        "reverses",
+    ]
+    list_filter = ["type", "created_at"]
+    search_fields = ["=id", "reference", "idempotency_key", "description"]
+    date_hierarchy = "created_at"
+    list_select_related = ["initiated_by"]
+    inlines = [EntryInline]
+    actions = ["reverse"]
+    show_full_result_count = False  # no COUNT(*) over millions of rows per page
+
+    def has_reverse_permission(self, request) -> bool:
+        return request.user.has_perm(roles.REVERSE_TRANSACTION)
+
+    @admin.action(description="Reverse transactions", permissions=["reverse"])
+    def reverse(self, request, queryset: QuerySet):
+        def perform(txn: Transaction, data: dict) -> str:
+            reversal = services.reverse_transaction(
+                transaction_id=txn.pk, reason=data["reason"], initiated_by=request.user
+            )
+            return f"Reversed by #{reversal.pk}: {data['reason']}"
+
+        return confirmed_action(
+            self,
+            request,
+            queryset,
+            form_class=ReversalForm,
+            title="Reverse transactions",
+            perform=perform,
+        )
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "transaction",
+        "account",
+        "asset",
+        "amount",
+        "balance_after",
+        "created_at",
+    ]
+    list_filter = ["asset"]
+    search_fields = ["=transaction__id", "account__user__email"]
+    list_select_related = ["transaction", "account__user", "account__asset", "asset"]
+    show_full_result_count = False
+
+
+@admin.register(Hold)
+class HoldAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "account",
+        "amount",
+        "captured_amount",
+        "status",
+        "reference",
+        "expires_at",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["reference", "account__user__email"]
+    list_select_related = ["account__user", "account__asset"]
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyAdmin):
+    list_display = ["id", "account", "amount", "remaining", "expires_at"]
+    search_fields = ["account__user__email"]
+    list_select_related = ["account__user", "account__asset"]
+
+
+@admin.register(DailyTotal)
+class DailyTotalAdmin(ReadOnlyAdmin):
+    list_display = ["day", "account", "type", "credited", "debited", "entries"]
+    list_filter = ["type", "asset"]
+    date_hierarchy = "day"
+    list_select_related = ["account__user", "account__asset"]
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ["id", "topic", "created_at", "published_at", "attempts"]
+    list_filter = ["topic", ("published_at", admin.EmptyFieldListFilter)]
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "started_at", "finished_at", "ok"]
+    list_filter = ["ok"]
