@@ -1,5 +1,5 @@
 """Expiry lots: every credit of an expiring asset to a user opens one; debits consume
-the soonest-expiring first. Called by the posting engine only, under the account lock."""
+the soonest-expiring first. Used by the posting engine only, under the account lock."""
 
 from datetime import timedelta
 
@@ -10,25 +10,36 @@ class LotsOutOfStep(AssertionError):
     """The open lots no longer add up to the balance: the ledger itself is damaged."""
 
 
-def open_lot(*, account: Account, entry: Entry) -> Lot:
-    return Lot(
-        account=account,
-        entry=entry,
-        amount=entry.amount,
-        remaining=entry.amount,
-        expires_at=entry.created_at + timedelta(days=account.asset.expiry_days),
-    )
+class LotBook:
+    """One account's open lots, loaded once, changed in memory in posting order, then saved:
+    a batch may credit and debit the same wallet several times."""
 
+    def __init__(self, account: Account):
+        self.account = account
+        self.open = list(Lot.objects.filter(account=account, remaining__gt=0))
+        self.new: list[Lot] = []
 
-def consume_lots(*, account: Account, amount: int) -> list[Lot]:
-    """Take `amount` from the account's open lots, soonest-expiring first; return those changed."""
-    changed: list[Lot] = []
-    still_needed = amount
-    for lot in Lot.objects.filter(account=account, remaining__gt=0).order_by("expires_at", "id"):
-        taken = min(lot.remaining, still_needed)
-        lot.remaining -= taken
-        still_needed -= taken
-        changed.append(lot)
-        if still_needed == 0:
-            return changed
-    raise LotsOutOfStep(f"account {account.pk}: lots are {still_needed} short of the balance")
+    def credit(self, entry: Entry) -> None:
+        lot = Lot(
+            account=self.account,
+            entry=entry,
+            amount=entry.amount,
+            remaining=entry.amount,
+            expires_at=entry.created_at + timedelta(days=self.account.asset.expiry_days),
+        )
+        self.open.append(lot)
+        self.new.append(lot)
+
+    def debit(self, amount: int) -> None:
+        still_needed = amount
+        for lot in sorted(self.open, key=lambda lot: (lot.expires_at, lot.pk or float("inf"))):
+            taken = min(lot.remaining, still_needed)
+            lot.remaining -= taken
+            still_needed -= taken
+            if still_needed == 0:
+                return
+        raise LotsOutOfStep(f"account {self.account.pk}: lots are {still_needed} short")
+
+    def save(self) -> None:
+        Lot.objects.bulk_create(self.new)
+        Lot.objects.bulk_update([lot for lot in self.open if lot.pk], ["remaining"])

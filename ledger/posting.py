@@ -1,25 +1,38 @@
-"""The posting engine: the one function through which value moves.
+"""The posting engine: the one place where value moves.
 
-`post_transaction` takes balanced legs and, in one database transaction: serialises
-on the idempotency key, locks the user accounts it touches in primary-key order,
-checks their status and available funds on the locked rows, writes the transaction,
-its entries with balance-after, the new user balances, the expiry lots it opens or
-consumes, the user accounts' daily totals and an outbox event. System accounts are
-neither locked nor updated: their balance is the sum of their entries.
+`post_batch` takes postings (balanced legs each) and, in one database transaction:
+locks the user accounts they touch in primary-key order (one query), finds the
+postings whose idempotency key was already used, checks status and available funds
+on the locked rows posting by posting, and writes the transactions, their entries
+with balance-after, the new user balances, the expiry lots opened or consumed, the
+user accounts' daily totals and one outbox event per transaction. A refused posting
+is reported in its place; the others go ahead. System accounts are neither locked
+nor updated: their balance is the sum of their entries.
+
+`post_transaction` is the one-posting case, used by every service; it also
+serialises on its idempotency key and raises what a posting was refused for.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
 from ledger.amounts import format_amount
-from ledger.errors import IdempotencyKeyReused, InsufficientFunds, ValidationError, WalletFrozen
+from ledger.errors import (
+    DomainError,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    ValidationError,
+    WalletFrozen,
+)
+from ledger.inserts import insert_entries, insert_events, insert_transactions, update_balances
 from ledger.locks import lock_idempotency_key, lock_user_accounts
-from ledger.lots import consume_lots, open_lot
-from ledger.models import MAX_AMOUNT, Account, Entry, Lot, OutboxEvent, Transaction, TransactionType
+from ledger.lots import LotBook
+from ledger.models import MAX_AMOUNT, Account, Entry, OutboxEvent, Transaction, TransactionType
 from ledger.rollup import add_daily_totals
 
 # Staff corrections and expiry still apply to a frozen wallet; customers' debits do not.
@@ -30,6 +43,9 @@ DEBITS_ALLOWED_WHEN_FROZEN = {
 }
 
 
+TRANSACTION_TYPES = frozenset(TransactionType.values)
+
+
 @dataclass(frozen=True)
 class Leg:
     """One side of a posting: a signed amount in minor units (negative debits)."""
@@ -38,17 +54,22 @@ class Leg:
     amount: int
 
 
-def post_transaction(
-    *,
-    type: str,
-    legs: Sequence[Leg],
-    idempotency_key: str | None = None,
-    reference: str = "",
-    description: str = "",
-    metadata: dict[str, Any] | None = None,
-    initiated_by=None,
-    reverses: Transaction | None = None,
-) -> Transaction:
+@dataclass
+class Posting:
+    type: str
+    legs: Sequence[Leg]
+    idempotency_key: str | None = None
+    reference: str = ""
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    initiated_by: Any = None
+    reverses: Transaction | None = None
+
+
+Result = Transaction | DomainError
+
+
+def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Transaction:
     """Post one balanced transaction and return it.
 
     A key already used returns the transaction it posted (a replay) when the type
@@ -58,69 +79,118 @@ def post_transaction(
     holds. Opens its own database transaction, or a savepoint in the caller's, so a
     refusal leaves the caller's transaction usable.
     """
-    _check_legs(type, legs)
+    posting = Posting(type=type, legs=legs, **details)
+    check_posting(posting)
     with db_transaction.atomic():
-        if idempotency_key:
-            lock_idempotency_key(idempotency_key)
-            replayed = _find_replay(idempotency_key, type=type, legs=legs)
-            if replayed is not None:
-                return replayed
-        locked = lock_user_accounts(leg.account.pk for leg in legs if leg.account.user_id)
-        _check_user_accounts(type, legs, locked)
-
-        posted = Transaction.objects.create(
-            type=type,
-            idempotency_key=idempotency_key,
-            reference=reference,
-            description=description,
-            metadata=metadata or {},
-            initiated_by=initiated_by,
-            reverses=reverses,
-        )
-        entries = [_entry_for(posted, leg, locked.get(leg.account.pk)) for leg in legs]
-        Entry.objects.bulk_create(entries)
-        if locked:
-            Account.objects.bulk_update(locked.values(), ["balance"])
-        _track_lots(entries, locked)
-        add_daily_totals(posted, [entry for entry in entries if entry.account_id in locked])
-        OutboxEvent.objects.create(
-            topic="ledger.transaction.posted", payload=_event_payload(posted, entries, legs)
-        )
-    return posted
+        if posting.idempotency_key:
+            lock_idempotency_key(posting.idempotency_key)
+        (result,) = _post([posting])
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
-def _check_legs(type: str, legs: Sequence[Leg]) -> None:
-    if type not in TransactionType.values:
-        raise ValidationError(f"Unknown transaction type {type!r}.")
-    if len(legs) < 2:
+def post_batch(postings: Sequence[Posting]) -> list[Result]:
+    """Post independent transactions together; return each one's transaction or refusal.
+
+    For bulk work: one lock query, one insert per table and one commit for the batch.
+    Postings are applied in order, so a later one sees an earlier one's balance.
+    """
+    results: list[Result | None] = [None] * len(postings)
+    valid: list[int] = []
+    for index, posting in enumerate(postings):
+        try:
+            check_posting(posting)
+            valid.append(index)
+        except DomainError as refused:
+            results[index] = refused
+    with db_transaction.atomic():
+        for index, result in zip(valid, _post([postings[i] for i in valid]), strict=True):
+            results[index] = result
+    return results
+
+
+def check_posting(posting: Posting) -> None:
+    """What needs no database: known type, int amounts, balanced per asset."""
+    if posting.type not in TRANSACTION_TYPES:
+        raise ValidationError(f"Unknown transaction type {posting.type!r}.")
+    if len(posting.legs) < 2:
         raise ValidationError("A transaction needs at least two legs.")
     totals: dict[int, int] = defaultdict(int)
-    for leg in legs:
+    for leg in posting.legs:
         if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
             # Floats and Decimals are converted at the edges; one reaching here is a bug.
             raise TypeError(f"ledger amounts are int minor units, got {leg.amount!r}")
         if leg.amount == 0 or abs(leg.amount) > MAX_AMOUNT:
             raise ValidationError("Each amount must be non-zero and at most 10^15 minor units.")
         totals[leg.account.asset_id] += leg.amount
-    if len({leg.account.pk for leg in legs}) != len(legs):
+    if len({leg.account.pk for leg in posting.legs}) != len(posting.legs):
         raise ValidationError("An account may appear only once in a transaction.")
     if any(totals.values()):
         raise ValidationError("The legs of a transaction must sum to zero for each asset.")
 
 
-def _find_replay(key: str, *, type: str, legs: Sequence[Leg]) -> Transaction | None:
-    existing = Transaction.objects.filter(idempotency_key=key).prefetch_related("entries").first()
-    if existing is None:
-        return None
-    posted_legs = sorted((entry.account_id, entry.amount) for entry in existing.entries.all())
-    asked_legs = sorted((leg.account.pk, leg.amount) for leg in legs)
-    if existing.type != type or posted_legs != asked_legs:
-        raise IdempotencyKeyReused(details={"transaction_id": existing.pk})
-    return existing
+def _post(postings: Sequence[Posting]) -> list[Result]:
+    """The engine proper; runs inside the caller's atomic block."""
+    locked = lock_user_accounts(
+        leg.account.pk for posting in postings for leg in posting.legs if leg.account.user_id
+    )
+    # Looked up under the locks: a concurrent first use of a key has committed by now.
+    keys = [p.idempotency_key for p in postings if p.idempotency_key]
+    earlier = (
+        {
+            txn.idempotency_key: txn
+            for txn in Transaction.objects.filter(idempotency_key__in=keys).prefetch_related(
+                "entries"
+            )
+        }
+        if keys
+        else {}
+    )
+
+    now = timezone.now()
+    results: list[Result] = []
+    accepted: list[tuple[Transaction, Posting, list[Entry]]] = []
+    for posting in postings:
+        key = posting.idempotency_key
+        if key in earlier:
+            results.append(_replay(earlier[key], posting))
+            continue
+        try:
+            _check_user_accounts(posting, locked)
+        except DomainError as refused:
+            results.append(refused)
+            continue
+        txn = Transaction(
+            type=posting.type,
+            idempotency_key=key,
+            reference=posting.reference,
+            description=posting.description,
+            metadata=posting.metadata or {},
+            initiated_by=posting.initiated_by,
+            reverses=posting.reverses,
+            created_at=now,
+        )
+        if key:
+            earlier[key] = txn  # a repeat of the key later in this batch is a replay
+        accepted.append((txn, posting, [_entry_for(txn, leg, locked) for leg in posting.legs]))
+        results.append(txn)
+
+    if accepted:
+        _write(accepted, locked)
+    return results
 
 
-def _check_user_accounts(type: str, legs: Sequence[Leg], locked: dict[int, Account]) -> None:
-    for leg in legs:
+def _replay(earlier: Transaction, posting: Posting) -> Result:
+    posted_legs = sorted((entry.account_id, entry.amount) for entry in earlier.entries.all())
+    asked_legs = sorted((leg.account.pk, leg.amount) for leg in posting.legs)
+    if earlier.pk and (earlier.type != posting.type or posted_legs != asked_legs):
+        return IdempotencyKeyReused(details={"transaction_id": earlier.pk})
+    return earlier
+
+
+def _check_user_accounts(posting: Posting, locked: dict[int, Account]) -> None:
+    for leg in posting.legs:
         if not leg.account.user_id:
             continue
         account = locked.get(leg.account.pk)
@@ -128,7 +198,9 @@ def _check_user_accounts(type: str, legs: Sequence[Leg], locked: dict[int, Accou
             raise ValidationError(f"Account {leg.account.pk} does not exist.")
         if leg.amount > 0:
             continue
-        if account.status == Account.Status.FROZEN and type not in DEBITS_ALLOWED_WHEN_FROZEN:
+        if account.status == Account.Status.FROZEN and posting.type not in (
+            DEBITS_ALLOWED_WHEN_FROZEN
+        ):
             raise WalletFrozen(details={"asset": account.asset.code})
         if account.balance + leg.amount < account.held:
             scale = account.asset.scale
@@ -141,45 +213,73 @@ def _check_user_accounts(type: str, legs: Sequence[Leg], locked: dict[int, Accou
             )
 
 
-def _entry_for(posted: Transaction, leg: Leg, account: Account | None) -> Entry:
+def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, Account]) -> Entry:
+    """The entry for a leg; a user account's locked row takes the new balance in memory."""
+    account = locked.get(leg.account.pk)
     balance_after = None
     if account is not None:
         account.balance += leg.amount
         balance_after = account.balance
     return Entry(
-        transaction=posted,
+        transaction=txn,
         account_id=leg.account.pk,
         asset_id=leg.account.asset_id,
         amount=leg.amount,
         balance_after=balance_after,
-        created_at=posted.created_at,
+        created_at=txn.created_at,
     )
 
 
-def _track_lots(entries: list[Entry], locked: dict[int, Account]) -> None:
-    opened: list[Lot] = []
-    consumed: list[Lot] = []
+def _write(
+    accepted: list[tuple[Transaction, Posting, list[Entry]]], locked: dict[int, Account]
+) -> None:
+    insert_transactions([txn for txn, _, _ in accepted])
+    entries = []
+    for txn, _, txn_entries in accepted:
+        for entry in txn_entries:
+            entry.transaction = txn  # now with its primary key
+        entries.extend(txn_entries)
+    insert_entries(entries)
+    touched = {entry.account_id for entry in entries if entry.account_id in locked}
+    update_balances([locked[pk] for pk in touched])
+
+    books: dict[int, LotBook] = {}
     for entry in entries:
         account = locked.get(entry.account_id)
         if account is None or account.asset.expiry_days is None:
             continue
-        if entry.amount > 0:
-            opened.append(open_lot(account=account, entry=entry))
-        else:
-            consumed.extend(consume_lots(account=account, amount=-entry.amount))
-    if opened:
-        Lot.objects.bulk_create(opened)
-    if consumed:
-        Lot.objects.bulk_update(consumed, ["remaining"])
+        book = books.setdefault(account.pk, LotBook(account))
+        book.credit(entry) if entry.amount > 0 else book.debit(-entry.amount)
+    for book in books.values():
+        book.save()
+
+    add_daily_totals(
+        [
+            (txn, entry)
+            for txn, _, txn_entries in accepted
+            for entry in txn_entries
+            if entry.account_id in locked
+        ]
+    )
+    insert_events(
+        [
+            OutboxEvent(
+                topic="ledger.transaction.posted",
+                created_at=txn.created_at,
+                payload=_event_payload(txn, posting, txn_entries),
+            )
+            for txn, posting, txn_entries in accepted
+        ]
+    )
 
 
-def _event_payload(posted: Transaction, entries: list[Entry], legs: Sequence[Leg]) -> dict:
+def _event_payload(txn: Transaction, posting: Posting, entries: list[Entry]) -> dict:
     return {
-        "transaction_id": posted.pk,
-        "type": posted.type,
-        "reference": posted.reference,
-        "created_at": posted.created_at.isoformat(),
-        "reverses": posted.reverses_id,
+        "transaction_id": txn.pk,
+        "type": txn.type,
+        "reference": txn.reference,
+        "created_at": txn.created_at.isoformat(),
+        "reverses": txn.reverses_id,
         "entries": [
             {
                 "account_id": leg.account.pk,
@@ -188,6 +288,6 @@ def _event_payload(posted: Transaction, entries: list[Entry], legs: Sequence[Leg
                 "amount": entry.amount,
                 "balance_after": entry.balance_after,
             }
-            for leg, entry in zip(legs, entries, strict=True)
+            for leg, entry in zip(posting.legs, entries, strict=True)
         ],
     }

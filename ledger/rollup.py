@@ -6,16 +6,27 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from ledger.models import DailyTotal, Entry, Transaction
+from ledger.models import Entry, Transaction
 
-UPSERT = """
-INSERT INTO {table} (account_id, asset_id, day, type, credited, debited, entries)
-VALUES {rows}
+ON_CONFLICT = """
 ON CONFLICT (account_id, day, type) DO UPDATE SET
-    credited = {table}.credited + EXCLUDED.credited,
-    debited = {table}.debited + EXCLUDED.debited,
-    entries = {table}.entries + EXCLUDED.entries
+    credited = ledger_dailytotal.credited + EXCLUDED.credited,
+    debited = ledger_dailytotal.debited + EXCLUDED.debited,
+    entries = ledger_dailytotal.entries + EXCLUDED.entries
 """
+INSERT = (
+    "INSERT INTO ledger_dailytotal (account_id, asset_id, day, type, credited, debited, entries)"
+)
+# PostgreSQL: one statement of arrays whatever the number of rows.
+UPSERT = (
+    INSERT
+    + """
+SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::varchar[], %s::bigint[],
+                     %s::bigint[], %s::integer[])"""
+    + ON_CONFLICT
+)
+# SQLite has no arrays: one VALUES row per total.
+UPSERT_VALUES = INSERT + " VALUES {rows}" + ON_CONFLICT
 
 
 def wallet_day(moment):
@@ -23,22 +34,21 @@ def wallet_day(moment):
     return timezone.localtime(moment, ZoneInfo(settings.WALLET_TIME_ZONE)).date()
 
 
-def add_daily_totals(posted: Transaction, user_entries: list[Entry]) -> None:
-    """One upsert for all of a posting's user entries (their accounts are locked already)."""
-    if not user_entries:
+def add_daily_totals(user_entries: list[tuple[Transaction, Entry]]) -> None:
+    """One upsert for the user entries of a posting or a batch (their accounts are locked)."""
+    totals: dict[tuple, list[int]] = {}
+    for txn, entry in user_entries:
+        key = (entry.account_id, entry.asset_id, wallet_day(txn.created_at), txn.type)
+        total = totals.setdefault(key, [0, 0, 0])
+        total[0] += max(entry.amount, 0)
+        total[1] += max(-entry.amount, 0)
+        total[2] += 1
+    if not totals:
         return
-    day = wallet_day(posted.created_at)
-    params: list = []
-    for entry in user_entries:
-        params += [
-            entry.account_id,
-            entry.asset_id,
-            day,
-            posted.type,
-            max(entry.amount, 0),
-            max(-entry.amount, 0),
-            1,
-        ]
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(user_entries))
+    rows = [(*key, *total) for key, total in totals.items()]
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT.format(table=DailyTotal._meta.db_table, rows=rows), params)
+        if connection.vendor == "postgresql":
+            cursor.execute(UPSERT, [list(column) for column in zip(*rows, strict=True)])
+        else:
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+            cursor.execute(UPSERT_VALUES.format(rows=values), [v for row in rows for v in row])

@@ -1,0 +1,139 @@
+import csv
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from ledger.models import AccountPurpose, Transaction, TransactionType
+from ledger.selectors import get_account_balance
+from ledger.services import get_system_account
+from tests.factories import fund, wallet
+from wallets import bulk
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "from,to,asset,amount,reference\n"
+
+
+def write(tmp_path, body: str, name="transfers.csv"):
+    path = tmp_path / name
+    path.write_text(HEADER + body)
+    return path
+
+
+def results(path) -> list[dict]:
+    with path.with_suffix(".result.csv").open() as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_posts_every_row_with_the_right_type_and_writes_results(
+    tmp_path, alice, bob, assets, assert_reconciles
+):
+    fund(wallet(alice, "COIN"), 1000)
+    path = write(
+        tmp_path,
+        "TREASURY,bob@example.com,SILVER,25,promo-1\n"
+        "alice@example.com,bob@example.com,COIN,2.50,gift\n"
+        "alice@example.com,DONATION:aid,GOLD,10,drive\n",
+    )
+    out = StringIO()
+
+    call_command("bulk_transfer", str(path), stdout=out)
+
+    assert "Posted 3, already posted 0, refused 0 of 3 rows" in out.getvalue()
+    assert [r["status"] for r in results(path)] == ["posted"] * 3
+    types = [Transaction.objects.get(pk=r["transaction_id"]).type for r in results(path)]
+    assert types == [TransactionType.TOPUP, TransactionType.TRANSFER, TransactionType.REDEEM]
+    assert wallet(bob, "SILVER").balance == 25
+    assert wallet(bob, "COIN").balance == 250
+    aid = get_system_account(purpose=AccountPurpose.DONATION, asset=assets["GOLD"], label="aid")
+    assert get_account_balance(aid) == 10
+    assert_reconciles()
+
+
+def test_dry_run_moves_nothing(tmp_path, alice, bob):
+    path = write(tmp_path, "TREASURY,bob@example.com,SILVER,25,promo-1\n")
+    before = Transaction.objects.count()
+
+    call_command("bulk_transfer", str(path), "--dry-run", stdout=StringIO())
+
+    assert Transaction.objects.count() == before
+    assert not path.with_suffix(".result.csv").exists()
+
+
+def test_a_malformed_file_reports_every_bad_line_and_posts_nothing(tmp_path, alice, bob):
+    path = write(
+        tmp_path,
+        "TREASURY,bob@example.com,SILVER,25,ok\n"
+        "TREASURY,nobody@example.com,SILVER,25,unknown user\n"
+        "TREASURY,bob@example.com,RUBIES,25,unknown asset\n"
+        "TREASURY,bob@example.com,COIN,1.234,too many decimals\n"
+        "bob@example.com,bob@example.com,SILVER,1,same\n"
+        "MINT,bob@example.com,SILVER,1,unknown system account\n"
+        "TREASURY,bob@example.com,SILVER\n"
+        "TREASURY,bob@example.com,SILVER,-5,negative\n"
+        "alice@example.com,bob@example.com,GOLD,5,not transferable\n",
+    )
+    err = StringIO()
+    before = Transaction.objects.count()
+
+    with pytest.raises(CommandError, match="8 bad rows"):
+        call_command("bulk_transfer", str(path), stdout=StringIO(), stderr=err)
+
+    lines = [line.split(":")[0] for line in err.getvalue().splitlines()]
+    assert lines == [f"line {n}" for n in range(3, 11)]
+    assert Transaction.objects.count() == before
+
+
+def test_an_interrupted_run_resumed_moves_each_row_once(
+    tmp_path, alice, bob, monkeypatch, assert_reconciles
+):
+    rows = "".join(f"TREASURY,bob@example.com,SILVER,1,r-{n}\n" for n in range(25))
+    path = write(tmp_path, rows)
+    monkeypatch.setattr(bulk, "BATCH", 10)
+    calls = {"batches": 0}
+    real_post_rows = bulk._post_rows
+
+    def crash_after_two_batches(*args, **kwargs):
+        if calls["batches"] == 2:
+            raise KeyboardInterrupt
+        calls["batches"] += 1
+        return real_post_rows(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "_post_rows", crash_after_two_batches)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("bulk_transfer", str(path), stdout=StringIO())
+    assert wallet(bob, "SILVER").balance == 20
+
+    monkeypatch.setattr(bulk, "_post_rows", real_post_rows)
+    out = StringIO()
+    call_command("bulk_transfer", str(path), stdout=out)
+
+    assert "Posted 5, already posted 20, refused 0 of 25 rows" in out.getvalue()
+    assert wallet(bob, "SILVER").balance == 25
+    assert_reconciles()
+
+
+def test_rows_refused_by_the_ledger_are_reported_and_the_rest_posted(tmp_path, alice, bob):
+    path = write(
+        tmp_path,
+        "alice@example.com,REVENUE,GOLD,500,too much\nalice@example.com,REVENUE,GOLD,40,fine\n",
+    )
+
+    with pytest.raises(CommandError, match="1 rows were refused"):
+        call_command("bulk_transfer", str(path), stdout=StringIO())
+
+    assert [(r["status"], r["error"]) for r in results(path)] == [
+        ("refused", "insufficient_funds"),
+        ("posted", ""),
+    ]
+    assert wallet(alice, "GOLD").balance == 60
+
+
+def test_a_file_without_the_header_is_refused(tmp_path, alice):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,c\n")
+
+    with pytest.raises(CommandError):
+        call_command("bulk_transfer", str(path), stdout=StringIO(), stderr=StringIO())

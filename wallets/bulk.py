@@ -1,0 +1,242 @@
+"""Bulk transfers from a CSV file: validate everything first, then post in batches.
+
+Rows are (from, to, asset, amount, reference); from/to is a user's email or a system
+account (TREASURY, BONUS, REWARDS, REVENUE, CONVERSION, EXPIRED, DONATION:<cause>).
+The file is streamed, never held in memory. Each row's idempotency key is the file's
+hash and the row's line number, so running the same file again (after an
+interruption, say) replays what was posted and posts only the rest.
+"""
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.utils import timezone
+
+from accounts.models import User
+from ledger.amounts import to_minor_units
+from ledger.errors import DomainError
+from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
+from ledger.models import TransactionType as T
+from ledger.posting import Leg, Posting, post_batch
+from ledger.services import get_system_account, open_user_accounts
+
+COLUMNS = ["from", "to", "asset", "amount", "reference"]
+BATCH = 1000
+# The transaction type follows where value comes from (system -> user) or goes (user -> system).
+CREDIT_TYPES = {
+    AccountPurpose.TREASURY: T.TOPUP,
+    AccountPurpose.BONUS: T.BONUS,
+    AccountPurpose.REWARDS: T.EARN,
+}
+DEBIT_TYPES = {AccountPurpose.REVENUE: T.SPEND, AccountPurpose.DONATION: T.REDEEM}
+
+
+@dataclass
+class Row:
+    line: int
+    source: str | tuple[str, str]  # an email, or a system account's (purpose, label)
+    target: str | tuple[str, str]
+    asset: Asset
+    amount: int
+    reference: str
+    raw: list[str]
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    posted: int = 0
+    already_posted: int = 0
+    refused: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def file_key(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:24]
+
+
+def _party(text: str) -> str | tuple[str, str]:
+    """An email (lower-cased) or a (purpose, label) of a system account."""
+    text = text.strip()
+    if "@" in text:
+        return text.lower()
+    purpose, _, label = text.upper().partition(":")
+    if purpose not in SYSTEM_PURPOSES or (purpose == AccountPurpose.DONATION) != bool(label):
+        raise ValueError(f"unknown party {text!r}")
+    return purpose, label.lower()
+
+
+def read_rows(path: Path, assets: dict[str, Asset]) -> Iterator[Row | tuple[int, str]]:
+    """Each data row parsed, or (line, error). Streams the file."""
+    with path.open(newline="", encoding="utf-8") as stream:
+        reader = csv.reader(stream)
+        header = next(reader, None)
+        if [name.strip().lower() for name in header or []] != COLUMNS:
+            yield 1, f"the header must be {','.join(COLUMNS)}"
+            return
+        for raw in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in raw):
+                continue
+            if len(raw) != len(COLUMNS):
+                yield line, f"expected {len(COLUMNS)} columns, found {len(raw)}"
+                continue
+            source, target, code, amount, reference = (cell.strip() for cell in raw)
+            asset = assets.get(code.upper())
+            try:
+                if asset is None:
+                    raise ValueError(f"unknown asset {code!r}")
+                parties = _party(source), _party(target)
+                if parties[0] == parties[1]:
+                    raise ValueError("from and to are the same")
+                if all(isinstance(p, str) for p in parties) and not asset.transferable:
+                    raise ValueError(f"{asset.code} is not transferable between users")
+                minor = to_minor_units(amount, scale=asset.scale)
+            except (ValueError, DomainError) as error:
+                yield line, getattr(error, "message", str(error))
+                continue
+            if len(reference) > 255 or "\x00" in reference:
+                yield line, "reference is longer than 255 characters or has NUL"
+                continue
+            yield Row(line, *parties, asset, minor, reference, raw)
+
+
+def validate(path: Path) -> tuple[int, list[tuple[int, str]], dict[str, int]]:
+    """Check the whole file: (row count, [(line, error)], email -> user id)."""
+    assets = {asset.code: asset for asset in Asset.objects.filter(active=True)}
+    errors: list[tuple[int, str]] = []
+    emails: set[str] = set()
+    count = 0
+    for row in read_rows(path, assets):
+        count += 1
+        if isinstance(row, tuple):
+            errors.append(row)
+            continue
+        emails.update(p for p in (row.source, row.target) if isinstance(p, str))
+    users = _user_ids(emails)
+    if len(users) < len(emails):
+        for row in read_rows(path, assets):
+            if isinstance(row, Row):
+                for party in (row.source, row.target):
+                    if isinstance(party, str) and party not in users:
+                        errors.append((row.line, f"no active user {party}"))
+    return count, sorted(errors), users
+
+
+def _user_ids(emails: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    pending = sorted(emails)
+    for start in range(0, len(pending), 5000):
+        chunk = pending[start : start + 5000]
+        found.update(
+            User.objects.filter(email__in=chunk, is_active=True).values_list("email", "pk")
+        )
+    return found
+
+
+def post_file(
+    path: Path,
+    *,
+    users: dict[str, int],
+    result: csv.writer,
+    progress: Callable[[int], None] | None = None,
+    initiated_by: User | None = None,
+) -> Summary:
+    """Post every row, BATCH rows per database transaction, writing one result line each."""
+    key = file_key(path)
+    assets = {asset.code: asset for asset in Asset.objects.filter(active=True)}
+    summary = Summary()
+    batch: list[Row] = []
+    for row in read_rows(path, assets):
+        if isinstance(row, Row):
+            batch.append(row)
+        if len(batch) == BATCH:
+            _post_rows(batch, key, users, result, summary, initiated_by)
+            batch = []
+            if progress:
+                progress(summary.rows)
+    if batch:
+        _post_rows(batch, key, users, result, summary, initiated_by)
+    if progress:
+        progress(summary.rows)
+    return summary
+
+
+def _post_rows(
+    rows: list[Row], key: str, users: dict[str, int], result, summary: Summary, initiated_by
+) -> None:
+    accounts = _accounts_for(rows, users)
+    postings = [
+        Posting(
+            type=_type_for(accounts[row.source, row.asset.pk], accounts[row.target, row.asset.pk]),
+            legs=[
+                Leg(accounts[row.source, row.asset.pk], -row.amount),
+                Leg(accounts[row.target, row.asset.pk], row.amount),
+            ],
+            idempotency_key=f"bulk:{key}:{row.line}",
+            reference=row.reference,
+            description="Bulk transfer",
+            metadata={"line": row.line},
+            initiated_by=initiated_by,
+        )
+        for row in rows
+    ]
+    started = timezone.now()
+    for row, outcome in zip(rows, post_batch(postings), strict=True):
+        summary.rows += 1
+        if isinstance(outcome, DomainError):
+            summary.refused += 1
+            result.writerow([row.line, *row.raw, "refused", "", outcome.code])
+        elif outcome.created_at < started:  # posted by an earlier run of this file
+            summary.already_posted += 1
+            result.writerow([row.line, *row.raw, "already posted", outcome.pk, ""])
+        else:
+            summary.posted += 1
+            result.writerow([row.line, *row.raw, "posted", outcome.pk, ""])
+
+
+def _type_for(source: Account, target: Account) -> str:
+    if source.user_id and target.user_id:
+        return T.TRANSFER
+    if target.user_id:
+        return CREDIT_TYPES.get(source.purpose, T.ADJUSTMENT)
+    if source.user_id:
+        return DEBIT_TYPES.get(target.purpose, T.ADJUSTMENT)
+    return T.ADJUSTMENT
+
+
+def _accounts_for(rows: list[Row], users: dict[str, int]) -> dict[tuple, Account]:
+    """Every account the rows name, in one query (wallets opened where missing)."""
+    wanted_users = {
+        users[p] for row in rows for p in (row.source, row.target) if isinstance(p, str)
+    }
+    wallets = {
+        (account.user_id, account.asset_id): account
+        for account in Account.objects.select_related("asset").filter(
+            user_id__in=wanted_users, asset_id__in={row.asset.pk for row in rows}
+        )
+    }
+    accounts: dict[tuple, Account] = {}
+    for row in rows:
+        for party in (row.source, row.target):
+            if (party, row.asset.pk) in accounts:
+                continue
+            if isinstance(party, str):
+                user_id = users[party]
+                if (user_id, row.asset.pk) not in wallets:
+                    for wallet in open_user_accounts(user=User(pk=user_id)):
+                        wallets[user_id, wallet.asset_id] = wallet
+                accounts[party, row.asset.pk] = wallets[user_id, row.asset.pk]
+            else:
+                purpose, label = party
+                accounts[party, row.asset.pk] = get_system_account(
+                    purpose=purpose, asset=row.asset, label=label
+                )
+    return accounts

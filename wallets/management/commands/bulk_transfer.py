@@ -1,0 +1,61 @@
+import csv
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ledger.management.progress import ProgressLine
+from wallets.bulk import COLUMNS, post_file, validate
+
+
+class Command(BaseCommand):
+    help = (
+        "Post the rows of a CSV file (from,to,asset,amount,reference; from/to a user's email "
+        "or a system account such as TREASURY or DONATION:aid). Validates the whole file "
+        "first; re-running the same file posts nothing twice."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--dry-run", action="store_true", help="Validate only; post nothing.")
+        parser.add_argument(
+            "--result",
+            type=Path,
+            help="Where to write one line per row (default: FILE.result.csv).",
+        )
+
+    def handle(self, *args, file: Path, dry_run: bool, result: Path | None, **options) -> None:
+        if not file.is_file():
+            raise CommandError(f"{file} is not a file.")
+        started = time.monotonic()
+        try:
+            rows, errors, users = validate(file)
+        except UnicodeDecodeError:
+            raise CommandError(f"{file} is not UTF-8 text.") from None
+        for line, error in errors:
+            self.stderr.write(f"line {line}: {error}")
+        if errors:
+            raise CommandError(f"{len(errors)} bad rows in {file}; nothing was posted.")
+        self.stdout.write(f"{rows} rows are valid ({time.monotonic() - started:.1f}s).")
+        if dry_run:
+            self.stdout.write(self.style.SUCCESS("Dry run: nothing was posted."))
+            return
+        result = result or file.with_suffix(".result.csv")
+        progress = ProgressLine(self.stdout, "rows", every=1)
+        posting_started = time.monotonic()
+        with result.open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["line", *COLUMNS, "status", "transaction_id", "error"])
+            summary = post_file(
+                file, users=users, result=writer, progress=lambda done: progress(done, rows)
+            )
+        progress.finish()
+        took = time.monotonic() - posting_started
+        self.stdout.write(
+            f"Posted {summary.posted}, already posted {summary.already_posted}, refused "
+            f"{summary.refused} of {summary.rows} rows in {took:.1f}s "
+            f"({summary.rows / max(took, 1e-9):,.0f} rows/s). Results: {result}"
+        )
+        if summary.refused:
+            raise CommandError(f"{summary.refused} rows were refused; see {result}.")
+        self.stdout.write(self.style.SUCCESS("Done."))
