@@ -79,26 +79,31 @@ class TaskCompletion(models.Model):
         return f"{self.user_id} did task {self.task_id} ({self.period_key})"
 
 
-class Item(models.Model):
+class CatalogEntry(models.Model):
+    """Something users spend on: a name, the asset it is priced in, optional stock."""
+
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     asset = models.ForeignKey(Asset, models.PROTECT, related_name="+")
-    price = models.BigIntegerField(validators=[MinValueValidator(1)], help_text="Minor units.")
+    # PositiveIntegerField also makes PostgreSQL check stock >= 0.
     stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     active = models.BooleanField(default=True)
 
     class Meta:
+        abstract = True
         ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(price__gt=0), name="rewards_item_price_positive"),
-            models.CheckConstraint(
-                condition=Q(stock__isnull=True) | Q(stock__gte=0),
-                name="rewards_item_stock_not_negative",
-            ),
-        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Item(CatalogEntry):
+    price = models.BigIntegerField(validators=[MinValueValidator(1)], help_text="Minor units.")
+
+    class Meta(CatalogEntry.Meta):
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="rewards_item_price_positive"),
+        ]
 
 
 class Purchase(models.Model):
@@ -116,7 +121,7 @@ class Purchase(models.Model):
         return f"{self.user_id} bought {self.quantity} x {self.item_id}"
 
 
-class Reward(models.Model):
+class Reward(CatalogEntry):
     class Kind(models.TextChoices):
         VOUCHER = "VOUCHER", "Voucher"
         DISCOUNT = "DISCOUNT", "Discount"
@@ -124,33 +129,21 @@ class Reward(models.Model):
         URBAN_SERVICE = "URBAN_SERVICE", "Urban service"
         DONATION = "DONATION", "Donation to a cause"
 
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    asset = models.ForeignKey(Asset, models.PROTECT, related_name="+")
     cost = models.BigIntegerField(validators=[MinValueValidator(1)], help_text="Minor units.")
-    stock = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     issues_voucher = models.BooleanField(default=True, help_text="Give a unique code per unit.")
     cause = models.SlugField(
         max_length=64, blank=True, help_text="Donations: the cause's system account label."
     )
-    active = models.BooleanField(default=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(CatalogEntry.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(cost__gt=0), name="rewards_reward_cost_positive"),
             models.CheckConstraint(
-                condition=~Q(kind="DONATION") | ~Q(cause=""), name="rewards_donation_names_a_cause"
-            ),
-            models.CheckConstraint(
-                condition=Q(stock__isnull=True) | Q(stock__gte=0),
-                name="rewards_reward_stock_not_negative",
+                condition=~Q(kind="DONATION") | ~Q(cause=""),
+                name="rewards_donation_names_a_cause",
             ),
         ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Redemption(models.Model):

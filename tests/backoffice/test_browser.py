@@ -36,10 +36,18 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp()
-    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                 f"--user-data-dir={profile}"]:
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+    ]:
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
@@ -50,8 +58,9 @@ def browser():
 
 @pytest.fixture
 def operator(assets):
-    user = User.objects.create_user(email="operator@example.com", password="operator-pass-1",
-                                    is_staff=True)
+    user = User.objects.create_user(
+        email="operator@example.com", password="operator-pass-1", is_staff=True
+    )
     user.groups.add(Group.objects.get(name="staff"))
     return user
 
@@ -74,8 +83,11 @@ def test_operator_adjusts_a_wallet_and_sees_the_balance_and_the_transaction(
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys("alice@example.com")
     search.submit()
-    row = next(r for r in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
-               if "GOLD" in r.text)
+    row = next(
+        r
+        for r in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+        if "GOLD" in r.text
+    )
     row.find_element(By.CSS_SELECTOR, "input.action-select").click()
 
     # runs the adjustment action, confirms with an amount and a reason
