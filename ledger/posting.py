@@ -137,9 +137,9 @@ def _post(postings: Sequence[Posting]) -> list[Result]:
     )
     # Looked up under the locks: a concurrent first use of a key has committed by now.
     keys = [p.idempotency_key for p in postings if p.idempotency_key]
-    earlier = (
+    earlier: dict[str, tuple[Transaction, list]] = (
         {
-            txn.idempotency_key: txn
+            txn.idempotency_key: (txn, sorted((e.account_id, e.amount) for e in txn.entries.all()))
             for txn in Transaction.objects.filter(idempotency_key__in=keys).prefetch_related(
                 "entries"
             )
@@ -154,7 +154,7 @@ def _post(postings: Sequence[Posting]) -> list[Result]:
     for posting in postings:
         key = posting.idempotency_key
         if key in earlier:
-            results.append(_replay(earlier[key], posting))
+            results.append(_replay(*earlier[key], posting))
             continue
         try:
             _check_user_accounts(posting, locked)
@@ -172,7 +172,7 @@ def _post(postings: Sequence[Posting]) -> list[Result]:
             created_at=now,
         )
         if key:
-            earlier[key] = txn  # a repeat of the key later in this batch is a replay
+            earlier[key] = (txn, _legs(posting))  # a repeat later in this batch is a replay
         accepted.append((txn, posting, [_entry_for(txn, leg, locked) for leg in posting.legs]))
         results.append(txn)
 
@@ -181,10 +181,13 @@ def _post(postings: Sequence[Posting]) -> list[Result]:
     return results
 
 
-def _replay(earlier: Transaction, posting: Posting) -> Result:
-    posted_legs = sorted((entry.account_id, entry.amount) for entry in earlier.entries.all())
-    asked_legs = sorted((leg.account.pk, leg.amount) for leg in posting.legs)
-    if earlier.pk and (earlier.type != posting.type or posted_legs != asked_legs):
+def _legs(posting: Posting) -> list[tuple[int, int]]:
+    return sorted((leg.account.pk, leg.amount) for leg in posting.legs)
+
+
+def _replay(earlier: Transaction, earlier_legs: list, posting: Posting) -> Result:
+    """The same request again gets the first answer; another request under its key, a 409."""
+    if earlier.type != posting.type or earlier_legs != _legs(posting):
         return IdempotencyKeyReused(details={"transaction_id": earlier.pk})
     return earlier
 

@@ -197,3 +197,49 @@ def test_post_transaction_joins_the_callers_transaction(alice):
         raise RuntimeError("the caller fails after posting")
 
     assert get_account_balance(gold) == 100
+
+
+def test_post_batch_a_key_repeated_in_one_batch_posts_once(alice, assets):
+    from ledger.posting import Posting, post_batch
+
+    silver = wallet(alice, "SILVER")
+    rewards = get_system_account(purpose=AccountPurpose.REWARDS, asset=assets["SILVER"])
+    same = [Leg(rewards, -5), Leg(silver, 5)]
+
+    first, again, other = post_batch(
+        [
+            Posting(type=TransactionType.EARN, legs=same, idempotency_key="b-1"),
+            Posting(type=TransactionType.EARN, legs=same, idempotency_key="b-1"),
+            Posting(
+                type=TransactionType.EARN,
+                legs=[Leg(rewards, -6), Leg(silver, 6)],
+                idempotency_key="b-1",
+            ),
+        ]
+    )
+
+    assert again is first
+    assert isinstance(other, IdempotencyKeyReused)
+    assert get_account_balance(silver) == 5
+
+
+def test_post_batch_refuses_one_posting_and_posts_the_others(alice, assets):
+    from ledger.posting import Posting, post_batch
+
+    gold = wallet(alice, "GOLD")
+    revenue = get_system_account(purpose=AccountPurpose.REVENUE, asset=assets["GOLD"])
+
+    results = post_batch(
+        [
+            Posting(type=TransactionType.SPEND, legs=[Leg(gold, -60), Leg(revenue, 60)]),
+            Posting(type=TransactionType.SPEND, legs=[Leg(gold, -60), Leg(revenue, 60)]),
+            Posting(type=TransactionType.SPEND, legs=[Leg(gold, -40), Leg(revenue, 40)]),
+        ]
+    )
+
+    assert [type(r).__name__ for r in results] == [
+        "Transaction",
+        "InsufficientFunds",
+        "Transaction",
+    ]
+    assert get_account_balance(gold) == 0
