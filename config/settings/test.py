@@ -5,7 +5,8 @@ from config.env import database_from_url, env_str
 from .base import *  # noqa: F403
 from .base import BASE_DIR, SIMPLE_JWT
 
-SECRET_KEY = "test-only-key-with-enough-length-for-hmac-signing-0123456789"
+# Not a secret: it signs the test run's tokens only.
+SECRET_KEY = env_str("TEST_SECRET_KEY") or "test-only-key-with-enough-length-for-hmac-signing"
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
