@@ -15,8 +15,10 @@ def get_account_balance(account: Account) -> int:
     return account.entries.aggregate(total=Sum("amount"))["total"] or 0
 
 
-def get_expiring_amount(account: Account, *, within: timedelta, now: datetime | None = None) -> int:
-    """How much of the wallet's open lots expires before now + within."""
+def get_expiring_by_account(*, user, within: timedelta, now: datetime | None = None) -> dict:
+    """Per wallet of the user (account id -> minor units): what expires before now + within."""
     now = now or timezone.now()
-    due = Lot.objects.filter(account=account, remaining__gt=0, expires_at__lte=now + within)
-    return due.aggregate(total=Sum("remaining"))["total"] or 0
+    due = Lot.objects.filter(account__user=user, remaining__gt=0, expires_at__lte=now + within)
+    return dict(
+        due.values("account_id").annotate(total=Sum("remaining")).values_list("account_id", "total")
+    )

@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from ledger.models import AccountPurpose, Lot, TransactionType
-from ledger.selectors import get_account_balance, get_expiring_amount
+from ledger.selectors import get_account_balance, get_expiring_by_account
 from ledger.services import credit, debit, expire_lots, get_system_account, place_hold
 from tests.factories import wallet
 
@@ -40,10 +40,10 @@ def test_lots_are_consumed_soonest_expiring_first_and_expire(alice, assets, asse
     with time_machine.travel(START + timedelta(days=366), tick=False):
         # The first lot expired, but the spend had already used all of it.
         assert expire_lots(account_id=points.pk) is None
-        assert get_expiring_amount(points, within=timedelta(days=30)) == 0
+        assert get_expiring_by_account(user=alice, within=timedelta(days=30)) == {}
 
     with time_machine.travel(START + timedelta(days=440), tick=False):
-        assert get_expiring_amount(points, within=timedelta(days=30)) == 15
+        assert get_expiring_by_account(user=alice, within=timedelta(days=30)) == {points.pk: 15}
 
     with time_machine.travel(START + timedelta(days=466), tick=False):
         expired = expire_lots(account_id=points.pk)

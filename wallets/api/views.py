@@ -6,8 +6,7 @@ call -> serialise the transaction. Idempotency-Key handling wraps the whole.
 
 from datetime import timedelta
 
-from django.db.models import Prefetch, Sum
-from django.utils import timezone
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -27,10 +26,10 @@ from ledger.models import (
     ConversionRate,
     Entry,
     Hold,
-    Lot,
     Transaction,
     TransactionType,
 )
+from ledger.selectors import get_expiring_by_account
 from wallets import services
 from wallets.api import serializers as io
 from wallets.api.access import may_see, resolve_owner
@@ -81,14 +80,7 @@ class WalletView(APIView):
         )
         if len(wallets) < Asset.objects.filter(active=True).count():
             wallets = ledger.open_user_accounts(user=owner)  # assets added since signup
-        expiring = dict(
-            Lot.objects.filter(
-                account__user=owner, remaining__gt=0, expires_at__lte=timezone.now() + EXPIRY_WINDOW
-            )
-            .values("account_id")
-            .annotate(total=Sum("remaining"))
-            .values_list("account_id", "total")
-        )
+        expiring = get_expiring_by_account(user=owner, within=EXPIRY_WINDOW)
         body = io.WalletSerializer(
             {"user": owner.pk, "wallets": wallets}, context={"expiring": expiring}
         ).data
