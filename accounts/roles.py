@@ -42,20 +42,21 @@ STAFF_EDITS = [
     ],
 ]
 
+WALLET_POWERS = [
+    VIEW_ANY_WALLET,
+    CREDIT_ANY_WALLET,
+    DEBIT_ANY_WALLET,
+    HOLD_ANY_WALLET,
+    REVERSE_TRANSACTION,
+    REPORT_ACTIVITY,
+]
+
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     SERVICE: [CREDIT_ANY_WALLET, HOLD_ANY_WALLET, REPORT_ACTIVITY],
     SUPPORT: [VIEW_ANY_WALLET],
-    STAFF: [
-        VIEW_ANY_WALLET,
-        CREDIT_ANY_WALLET,
-        DEBIT_ANY_WALLET,
-        HOLD_ANY_WALLET,
-        REVERSE_TRANSACTION,
-        REPORT_ACTIVITY,
-        FREEZE_WALLET,
-        *STAFF_EDITS,
-    ],
+    STAFF: [*WALLET_POWERS, FREEZE_WALLET, *STAFF_EDITS],
 }
 VIEWS_BACK_OFFICE = {SUPPORT, STAFF}
 
@@ -78,16 +79,6 @@ def sync_roles(**kwargs) -> None:
         group.permissions.add(*wanted)
         if role in VIEWS_BACK_OFFICE:
             group.permissions.add(*views)
-
-
-WALLET_POWERS = [
-    VIEW_ANY_WALLET,
-    CREDIT_ANY_WALLET,
-    DEBIT_ANY_WALLET,
-    HOLD_ANY_WALLET,
-    REVERSE_TRANSACTION,
-    REPORT_ACTIVITY,
-]
 
 
 def acts_for_others(user) -> bool:

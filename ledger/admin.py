@@ -71,10 +71,6 @@ class AdjustmentForm(ReasonForm):
     amount = forms.CharField(help_text="Signed, in the asset's units: 25 credits, -25 debits.")
 
 
-class WalletStatusForm(ReasonForm):
-    pass
-
-
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
     list_display = [
@@ -229,7 +225,7 @@ class AccountAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset.filter(user__isnull=False),
-            form_class=WalletStatusForm,
+            form_class=ReasonForm,
             title=f"Set wallets {status}",
             perform=perform,
         )
@@ -250,10 +246,6 @@ class EntryInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("account__user", "asset")
-
-
-class ReversalForm(ReasonForm):
-    pass
 
 
 @admin.register(Transaction)
@@ -291,7 +283,7 @@ class TransactionAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset,
-            form_class=ReversalForm,
+            form_class=ReasonForm,
             title="Reverse transactions",
             perform=perform,
         )

@@ -46,6 +46,19 @@ def require_positive(amount: int) -> int:
     return amount
 
 
+def _used_key(model, key: str | None, *, same):
+    """For writes that must check a key before the engine sees it (a capture releases the
+    hold first): serialise on the key and return what it already made, or None. Another
+    request under the same key raises IdempotencyKeyReused."""
+    if not key:
+        return None
+    lock_idempotency_key(key)
+    earlier = model.objects.filter(idempotency_key=key).first()
+    if earlier is not None and not same(earlier):
+        raise IdempotencyKeyReused(details={f"{model._meta.model_name}_id": earlier.pk})
+    return earlier
+
+
 # --- accounts ---------------------------------------------------------------------------
 
 
@@ -219,13 +232,11 @@ def reverse_transaction(
     if not reason or not reason.strip():
         raise ValidationError("A reversal needs a reason.")
     with db_transaction.atomic():
-        if idempotency_key:
-            lock_idempotency_key(idempotency_key)
-            replayed = Transaction.objects.filter(idempotency_key=idempotency_key).first()
-            if replayed is not None:
-                if replayed.reverses_id != transaction_id:
-                    raise IdempotencyKeyReused(details={"transaction_id": replayed.pk})
-                return replayed
+        replayed = _used_key(
+            Transaction, idempotency_key, same=lambda txn: txn.reverses_id == transaction_id
+        )
+        if replayed is not None:
+            return replayed
         # Locking the original serialises concurrent reversals of it (a SELECT lock,
         # not an UPDATE: the row itself stays immutable).
         original = (
@@ -265,13 +276,13 @@ def place_hold(
     """Reserve `amount` of a user wallet: it stays in the balance but is no longer available."""
     require_positive(amount)
     with db_transaction.atomic():
-        if idempotency_key:
-            lock_idempotency_key(idempotency_key)
-            existing = Hold.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                if (existing.account_id, existing.amount) != (account.pk, amount):
-                    raise IdempotencyKeyReused(details={"hold_id": existing.pk})
-                return existing
+        existing = _used_key(
+            Hold,
+            idempotency_key,
+            same=lambda hold: (hold.account_id, hold.amount) == (account.pk, amount),
+        )
+        if existing is not None:
+            return existing
         locked = lock_user_accounts([account.pk]).get(account.pk)
         if locked is None:
             raise ValidationError("Holds are placed on user wallets.")
@@ -309,13 +320,11 @@ def capture_hold(
     if amount is not None:
         require_positive(amount)
     with db_transaction.atomic():
-        if idempotency_key:
-            lock_idempotency_key(idempotency_key)
-            replayed = Transaction.objects.filter(idempotency_key=idempotency_key).first()
-            if replayed is not None:
-                if replayed.metadata.get("hold_id") != hold_id:
-                    raise IdempotencyKeyReused(details={"transaction_id": replayed.pk})
-                return replayed
+        replayed = _used_key(
+            Transaction, idempotency_key, same=lambda txn: txn.metadata.get("hold_id") == hold_id
+        )
+        if replayed is not None:
+            return replayed
         hold, account = _lock_pending_hold(hold_id)
         captured = hold.amount if amount is None else amount
         if captured > hold.amount:

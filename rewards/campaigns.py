@@ -1,27 +1,30 @@
 """Bonus campaigns and the monthly active-user bonus: pay many users once each.
 
-Each payment is its own short BONUS transaction with an idempotency key naming the
-campaign and the user, so a run stopped at any point can be run again: users
-already paid are skipped, nobody is paid twice. The campaign also keeps the last
+Payments are BONUS transactions, BATCH users per database transaction, each with an
+idempotency key naming the campaign and the user, so a run stopped at any point can
+be run again: users already paid are replays, nobody is paid twice. The campaign also keeps the last
 user id it reached, so a resumed run starts there instead of from the top.
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from itertools import batched
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
 from ledger.errors import DomainError
-from ledger.models import AccountPurpose, Asset, DailyTotal, Transaction, TransactionType
-from ledger.services import credit
+from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
+from ledger.posting import Leg, Posting, post_batch
+from ledger.services import get_system_account
 from rewards.models import Campaign
-from wallets.services import get_wallet
+from wallets.services import get_wallets
 
 Progress = Callable[[int, int], None]
-CHECKPOINT_EVERY = 100
+BATCH = 200
+CHECKPOINT_EVERY = 200
 
 
 @dataclass
@@ -58,30 +61,36 @@ def pay_each_once(
     progress: Progress | None = None,
     checkpoint: Callable[[int], None] | None = None,
 ) -> Payout:
-    """BONUS `amount` to each user id once (key `{key_prefix}:{user id}`)."""
+    """BONUS `amount` to each user id once (key `{key_prefix}:{user id}`), BATCH users per
+    database transaction through the posting engine's batch entry point."""
     payout = Payout()
-    for done, user_id in enumerate(users, start=1):
-        key = f"{key_prefix}:{user_id}"
-        if Transaction.objects.filter(idempotency_key=key).exists():
-            payout.already_paid += 1
-        else:
-            try:
-                credit(
-                    account=get_wallet(user=User(pk=user_id), asset=asset),
-                    amount=amount,
-                    type=TransactionType.BONUS,
-                    source=AccountPurpose.BONUS,
-                    idempotency_key=key,
-                    reference=key_prefix,
-                    description=description,
-                )
+    bonus = get_system_account(purpose=AccountPurpose.BONUS, asset=asset)
+    done = 0
+    for chunk in batched(users, BATCH):
+        wallets = get_wallets(user_ids=set(chunk), asset_ids={asset.pk})
+        postings = [
+            Posting(
+                type=TransactionType.BONUS,
+                legs=[Leg(bonus, -amount), Leg(wallets[user_id, asset.pk], amount)],
+                idempotency_key=f"{key_prefix}:{user_id}",
+                reference=key_prefix,
+                description=description,
+            )
+            for user_id in chunk
+        ]
+        started = timezone.now()
+        for user_id, outcome in zip(chunk, post_batch(postings), strict=True):
+            if isinstance(outcome, DomainError):
+                payout.failed[user_id] = outcome.code
+            elif outcome.created_at < started:  # paid by an earlier run
+                payout.already_paid += 1
+            else:
                 payout.paid += 1
-            except DomainError as refused:  # e.g. an asset switched off meanwhile
-                payout.failed[user_id] = refused.code
+        before, done = done, done + len(chunk)
+        if checkpoint and done // CHECKPOINT_EVERY > before // CHECKPOINT_EVERY:
+            checkpoint(chunk[-1])
         if progress:
             progress(done, total)
-        if checkpoint and done % CHECKPOINT_EVERY == 0:
-            checkpoint(user_id)
     return payout
 
 
@@ -116,7 +125,7 @@ def pay_monthly_active_bonus(
     *, month: date, asset: Asset, amount: int, progress: Progress | None = None
 ) -> Payout:
     """A BONUS for every user who earned anything in the month starting at `month`."""
-    next_month = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     earners = (
         DailyTotal.objects.filter(type=TransactionType.EARN, day__gte=month, day__lt=next_month)
         .values_list("account__user_id", flat=True)

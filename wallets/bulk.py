@@ -21,7 +21,8 @@ from ledger.errors import DomainError
 from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
 from ledger.posting import Leg, Posting, post_batch
-from ledger.services import get_system_account, open_user_accounts
+from ledger.services import get_system_account
+from wallets.services import get_wallets
 
 COLUMNS = ["from", "to", "asset", "amount", "reference"]
 BATCH = 1000
@@ -213,27 +214,18 @@ def _type_for(source: Account, target: Account) -> str:
 
 
 def _accounts_for(rows: list[Row], users: dict[str, int]) -> dict[tuple, Account]:
-    """Every account the rows name, in one query (wallets opened where missing)."""
-    wanted_users = {
-        users[p] for row in rows for p in (row.source, row.target) if isinstance(p, str)
-    }
-    wallets = {
-        (account.user_id, account.asset_id): account
-        for account in Account.objects.select_related("asset").filter(
-            user_id__in=wanted_users, asset_id__in={row.asset.pk for row in rows}
-        )
-    }
+    """Every account the rows name: the wallets in one query, system accounts by name."""
+    wallets = get_wallets(
+        user_ids={users[p] for row in rows for p in (row.source, row.target) if isinstance(p, str)},
+        asset_ids={row.asset.pk for row in rows},
+    )
     accounts: dict[tuple, Account] = {}
     for row in rows:
         for party in (row.source, row.target):
             if (party, row.asset.pk) in accounts:
                 continue
             if isinstance(party, str):
-                user_id = users[party]
-                if (user_id, row.asset.pk) not in wallets:
-                    for wallet in open_user_accounts(user=User(pk=user_id)):
-                        wallets[user_id, wallet.asset_id] = wallet
-                accounts[party, row.asset.pk] = wallets[user_id, row.asset.pk]
+                accounts[party, row.asset.pk] = wallets[users[party], row.asset.pk]
             else:
                 purpose, label = party
                 accounts[party, row.asset.pk] = get_system_account(

@@ -26,6 +26,20 @@ def get_wallet(*, user: User, asset: Asset) -> Account:
     return wallet
 
 
+def get_wallets(*, user_ids: set[int], asset_ids: set[int]) -> dict[tuple[int, int], Account]:
+    """Many users' wallets at once, keyed (user id, asset id); opens any that are missing."""
+    wallets = {
+        (wallet.user_id, wallet.asset_id): wallet
+        for wallet in Account.objects.select_related("asset").filter(
+            user_id__in=user_ids, asset_id__in=asset_ids
+        )
+    }
+    for user_id in {uid for uid in user_ids for aid in asset_ids if (uid, aid) not in wallets}:
+        for wallet in ledger.open_user_accounts(user=User(pk=user_id)):
+            wallets[user_id, wallet.asset_id] = wallet
+    return wallets
+
+
 def spend(
     *,
     user: User,

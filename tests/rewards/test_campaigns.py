@@ -4,11 +4,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ledger.models import AccountPurpose, Transaction, TransactionType
-from ledger.services import credit
+from ledger.models import Transaction
+from rewards import campaigns
 from rewards.campaigns import run_campaign
 from rewards.models import Campaign
-from tests.factories import create_user, wallet
+from tests.factories import create_user, earn, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,10 @@ def test_run_campaign_pays_every_customer_once_and_a_rerun_pays_nobody(
     assert_reconciles()
 
 
-def test_an_interrupted_campaign_resumes_without_paying_twice(assets, assert_reconciles):
+def test_an_interrupted_campaign_resumes_without_paying_twice(
+    assets, assert_reconciles, monkeypatch
+):
+    monkeypatch.setattr(campaigns, "BATCH", 1)  # commit each user, so the stop falls mid-run
     users = [create_user() for _ in range(5)]
     drive = campaign(assets)
 
@@ -61,18 +64,8 @@ def test_an_interrupted_campaign_resumes_without_paying_twice(assets, assert_rec
 
 def test_audience_of_users_with_enough_earn_events(alice, bob, assets):
     for _ in range(3):
-        credit(
-            account=wallet(alice, "SILVER"),
-            amount=1,
-            type=TransactionType.EARN,
-            source=AccountPurpose.REWARDS,
-        )
-    credit(
-        account=wallet(bob, "SILVER"),
-        amount=1,
-        type=TransactionType.EARN,
-        source=AccountPurpose.REWARDS,
-    )
+        earn(alice, 1)
+    earn(bob, 1)
 
     run_campaign(campaign(assets, audience=Campaign.Audience.MIN_EARN_EVENTS, min_earn_events=2))
 
@@ -97,12 +90,7 @@ def test_monthly_active_bonus_pays_last_months_earners_once(alice, bob, assets, 
     import time_machine
 
     with time_machine.travel("2026-05-10 12:00Z"):
-        credit(
-            account=wallet(alice, "CITY_POINTS"),
-            amount=1,
-            type=TransactionType.EARN,
-            source=AccountPurpose.REWARDS,
-        )
+        earn(alice, 1, "CITY_POINTS")
     out = StringIO()
     with time_machine.travel("2026-06-02 12:00Z"):
         call_command("pay_monthly_active_bonus", stdout=out)
