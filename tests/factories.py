@@ -4,8 +4,15 @@ import itertools
 
 from accounts.models import User
 from accounts.services import register_user
-from ledger.models import Account, AccountPurpose, Asset, ConversionRate, TransactionType
-from ledger.services import credit
+from ledger.models import (
+    Account,
+    AccountPurpose,
+    Asset,
+    ConversionRate,
+    Transaction,
+    TransactionType,
+)
+from ledger.services import credit, debit
 
 _emails = itertools.count(1)
 
@@ -52,3 +59,23 @@ def create_role_user(role: str, email: str | None = None) -> User:
     )
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def spend(user: User, amount: int, code: str = "GOLD") -> Transaction:
+    """A SPEND from the user's wallet to revenue."""
+    return debit(
+        account=wallet(user, code),
+        amount=amount,
+        type=TransactionType.SPEND,
+        destination=AccountPurpose.REVENUE,
+    )
+
+
+def earn(user: User, amount: int, code: str = "SILVER") -> Transaction:
+    """An EARN from the rewards account into the user's wallet."""
+    return credit(
+        account=wallet(user, code),
+        amount=amount,
+        type=TransactionType.EARN,
+        source=AccountPurpose.REWARDS,
+    )

@@ -5,11 +5,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from ledger.models import Account, AccountPurpose, Transaction, TransactionType
+from ledger.models import Account, Transaction, TransactionType
 from ledger.reconcile import record_reconciliation
-from ledger.services import debit, place_hold
+from ledger.services import place_hold
 from rewards.demo import seed_demo
-from tests.factories import fund, wallet
+from tests.factories import fund, spend, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +27,7 @@ def act(client, model, action, ids, **form):
 def busy_ledger(alice, bob):
     seed_demo()
     fund(wallet(alice, "CITY_POINTS"), 300)
-    debit(
-        account=wallet(alice, "GOLD"),
-        amount=5,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spend(alice, 5)
     place_hold(account=wallet(alice, "GOLD"), amount=3, reference="order-1")
     record_reconciliation()
 
@@ -112,12 +107,7 @@ def test_adjustment_action_refuses_bad_input_and_posts_nothing(staff_desk, alice
 
 
 def test_reversal_action(staff_desk, alice):
-    spent = debit(
-        account=wallet(alice, "GOLD"),
-        amount=30,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spent = spend(alice, 30)
 
     act(staff_desk, Transaction, "reverse", [spent.pk], confirm="yes", reason="refund")
 

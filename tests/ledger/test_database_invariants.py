@@ -5,18 +5,9 @@ from django.db import IntegrityError, InternalError, connection, transaction
 
 from ledger.models import Account, AccountPurpose, Entry, Transaction, TransactionType
 from ledger.services import debit
-from tests.factories import wallet
+from tests.factories import spend, wallet
 
 RAW_ERRORS = (IntegrityError, InternalError)
-
-
-def _spend(user) -> Transaction:
-    return debit(
-        account=wallet(user, "GOLD"),
-        amount=10,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
 
 
 @pytest.mark.django_db
@@ -30,7 +21,7 @@ def _spend(user) -> Transaction:
     ],
 )
 def test_ledger_rows_cannot_be_updated_or_deleted(alice, sql):
-    spent = _spend(alice)
+    spent = spend(alice, 10)
 
     with (
         pytest.raises(RAW_ERRORS, match="immutable"),
@@ -51,7 +42,7 @@ def test_user_balance_below_zero_or_holds_is_refused(alice, balance, held):
 
 @pytest.mark.django_db
 def test_system_account_row_cannot_hold_a_balance(alice):
-    _spend(alice)
+    spend(alice, 10)
     revenue = Account.objects.get(purpose=AccountPurpose.REVENUE, asset__code="GOLD")
 
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -60,7 +51,7 @@ def test_system_account_row_cannot_hold_a_balance(alice):
 
 @pytest.mark.django_db
 def test_a_transaction_is_reversed_at_most_once(alice):
-    spent = _spend(alice)
+    spent = spend(alice, 10)
     revenue = Account.objects.get(purpose=AccountPurpose.REVENUE, asset__code="GOLD")
 
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -4,16 +4,15 @@ import pytest
 from django.utils import timezone
 
 from ledger.errors import CaptureExceedsHold, HoldNotPending, InsufficientFunds, WalletFrozen
-from ledger.models import Account, AccountPurpose, Hold, Transaction, TransactionType
+from ledger.models import Account, Hold, Transaction, TransactionType
 from ledger.services import (
     capture_hold,
-    debit,
     place_hold,
     release_expired_holds,
     set_account_status,
     void_hold,
 )
-from tests.factories import wallet
+from tests.factories import spend, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -46,12 +45,7 @@ def test_held_funds_cannot_be_spent(alice):
     place_hold(account=wallet(alice, "GOLD"), amount=60)
 
     with pytest.raises(InsufficientFunds):
-        debit(
-            account=wallet(alice, "GOLD"),
-            amount=41,
-            type=TransactionType.SPEND,
-            destination=AccountPurpose.REVENUE,
-        )
+        spend(alice, 41)
 
 
 def test_capture_hold_partially_debits_and_releases_the_rest(alice):

@@ -14,7 +14,7 @@ from ledger.services import (
     set_account_status,
     transfer,
 )
-from tests.factories import fund, wallet
+from tests.factories import earn, fund, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -180,9 +180,4 @@ def test_adjust_without_a_reason_is_refused(alice):
 @pytest.mark.parametrize("amount", [0, -3, 10**15 + 1])
 def test_credit_with_a_non_positive_or_absurd_amount_is_refused(alice, amount):
     with pytest.raises(ValidationError):
-        credit(
-            account=wallet(alice, "GOLD"),
-            amount=amount,
-            type=TransactionType.EARN,
-            source=AccountPurpose.REWARDS,
-        )
+        earn(alice, amount, "GOLD")

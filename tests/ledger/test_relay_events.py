@@ -9,10 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from ledger.models import AccountPurpose, OutboxEvent, TransactionType
+from ledger.models import OutboxEvent
 from ledger.relay import relay_batch
-from ledger.services import credit
-from tests.factories import wallet
+from tests.factories import earn
 
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
@@ -46,12 +45,7 @@ def _drain(channel, queue) -> list[tuple[str, dict, str]]:
 
 def test_relay_events_publishes_each_event_once(alice, bound_queue):
     channel, queue = bound_queue
-    posted = credit(
-        account=wallet(alice, "SILVER"),
-        amount=5,
-        type=TransactionType.EARN,
-        source=AccountPurpose.REWARDS,
-    )
+    posted = earn(alice, 5)
     waiting = OutboxEvent.objects.filter(published_at__isnull=True).count()
 
     call_command("relay_events")

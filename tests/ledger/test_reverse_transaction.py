@@ -1,20 +1,15 @@
 import pytest
 
 from ledger.errors import AlreadyReversed, InsufficientFunds, NotFound, ValidationError
-from ledger.models import AccountPurpose, Transaction, TransactionType
-from ledger.services import credit, debit, reverse_transaction
-from tests.factories import wallet
+from ledger.models import Transaction, TransactionType
+from ledger.services import reverse_transaction
+from tests.factories import earn, spend, wallet
 
 pytestmark = pytest.mark.django_db
 
 
 def test_reverse_transaction_posts_the_mirror_image(alice):
-    spent = debit(
-        account=wallet(alice, "GOLD"),
-        amount=30,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spent = spend(alice, 30)
 
     reversal = reverse_transaction(transaction_id=spent.pk, reason="refund")
 
@@ -25,12 +20,7 @@ def test_reverse_transaction_posts_the_mirror_image(alice):
 
 
 def test_reverse_transaction_twice_is_refused(alice):
-    spent = debit(
-        account=wallet(alice, "GOLD"),
-        amount=30,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spent = spend(alice, 30)
     reverse_transaction(transaction_id=spent.pk, reason="refund")
 
     with pytest.raises(AlreadyReversed):
@@ -40,18 +30,8 @@ def test_reverse_transaction_twice_is_refused(alice):
 
 
 def test_reverse_transaction_of_spent_credit_is_refused(alice):
-    earned = credit(
-        account=wallet(alice, "SILVER"),
-        amount=50,
-        type=TransactionType.EARN,
-        source=AccountPurpose.REWARDS,
-    )
-    debit(
-        account=wallet(alice, "SILVER"),
-        amount=20,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    earned = earn(alice, 50)
+    spend(alice, 20, "SILVER")
     before = Transaction.objects.count()
 
     with pytest.raises(InsufficientFunds):
@@ -62,12 +42,7 @@ def test_reverse_transaction_of_spent_credit_is_refused(alice):
 
 
 def test_reverse_transaction_of_a_reversal_is_refused(alice):
-    spent = debit(
-        account=wallet(alice, "GOLD"),
-        amount=30,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spent = spend(alice, 30)
     reversal = reverse_transaction(transaction_id=spent.pk, reason="refund")
 
     with pytest.raises(ValidationError):
@@ -80,24 +55,14 @@ def test_reverse_transaction_unknown_id_is_not_found(assets):
 
 
 def test_reverse_transaction_needs_a_reason(alice):
-    spent = debit(
-        account=wallet(alice, "GOLD"),
-        amount=1,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spent = spend(alice, 1)
 
     with pytest.raises(ValidationError):
         reverse_transaction(transaction_id=spent.pk, reason="")
 
 
 def test_reverse_transaction_with_a_key_replays(alice):
-    spent = debit(
-        account=wallet(alice, "GOLD"),
-        amount=30,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spent = spend(alice, 30)
 
     first = reverse_transaction(transaction_id=spent.pk, reason="r", idempotency_key="rev-1")
     again = reverse_transaction(transaction_id=spent.pk, reason="r", idempotency_key="rev-1")

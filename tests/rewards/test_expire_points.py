@@ -6,9 +6,9 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from ledger.models import AccountPurpose, Hold, TransactionType
-from ledger.services import credit, place_hold
-from tests.factories import wallet
+from ledger.models import Hold
+from ledger.services import place_hold
+from tests.factories import earn, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -18,22 +18,12 @@ START = timezone.datetime(2026, 1, 10, 12, tzinfo=timezone.UTC)
 def test_expire_points_expires_due_lots_and_holds_once(alice, bob, assets, assert_reconciles):
     with time_machine.travel(START, tick=False):
         for user in (alice, bob):
-            credit(
-                account=wallet(user, "CITY_POINTS"),
-                amount=40,
-                type=TransactionType.EARN,
-                source=AccountPurpose.REWARDS,
-            )
+            earn(user, 40, "CITY_POINTS")
         hold = place_hold(
             account=wallet(alice, "GOLD"), amount=5, expires_at=START + timedelta(hours=1)
         )
     with time_machine.travel(START + timedelta(days=200), tick=False):
-        credit(
-            account=wallet(bob, "CITY_POINTS"),
-            amount=7,
-            type=TransactionType.EARN,
-            source=AccountPurpose.REWARDS,
-        )
+        earn(bob, 7, "CITY_POINTS")
     out = StringIO()
 
     with time_machine.travel(START + timedelta(days=366), tick=False):

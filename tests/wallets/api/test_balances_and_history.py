@@ -7,25 +7,15 @@ from django.utils import timezone
 from ledger.models import AccountPurpose, TransactionType
 from ledger.services import convert, credit, debit
 from tests.api import API, client_for, error_code
-from tests.factories import fund, wallet
+from tests.factories import earn, fund, spend, wallet
 
 pytestmark = pytest.mark.django_db
 
 
 def test_balances_show_every_asset_with_held_available_and_expiring(as_alice, alice):
     with time_machine.travel(timezone.now() - timedelta(days=350)):
-        credit(
-            account=wallet(alice, "CITY_POINTS"),
-            amount=8,
-            type=TransactionType.EARN,
-            source=AccountPurpose.REWARDS,
-        )
-    credit(
-        account=wallet(alice, "CITY_POINTS"),
-        amount=5,
-        type=TransactionType.EARN,
-        source=AccountPurpose.REWARDS,
-    )
+        earn(alice, 8, "CITY_POINTS")
+    earn(alice, 5, "CITY_POINTS")
 
     response = as_alice.get(f"{API}wallets/me/")
 
@@ -45,18 +35,8 @@ def test_balances_show_every_asset_with_held_available_and_expiring(as_alice, al
 def test_history_is_newest_first_with_the_owners_signed_entries(as_alice, alice, bob):
     fund(wallet(alice, "SILVER"), 100)
     convert(source=wallet(alice, "SILVER"), destination=wallet(alice, "GOLD"), amount=50)
-    debit(
-        account=wallet(alice, "GOLD"),
-        amount=7,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
-    debit(
-        account=wallet(bob, "GOLD"),
-        amount=9,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    spend(alice, 7)
+    spend(bob, 9)
 
     rows = as_alice.get(f"{API}wallets/me/transactions").json()["results"]
 
@@ -101,19 +81,9 @@ def test_history_filters(as_alice, alice, query, types):
 
 def test_history_since_and_until_take_dates_and_datetimes(as_alice, alice):
     with time_machine.travel("2026-03-01 10:00Z", tick=False):
-        spent_march = debit(
-            account=wallet(alice, "GOLD"),
-            amount=1,
-            type=TransactionType.SPEND,
-            destination=AccountPurpose.REVENUE,
-        )
+        spent_march = spend(alice, 1)
     with time_machine.travel("2026-05-01 10:00Z", tick=False):
-        debit(
-            account=wallet(alice, "GOLD"),
-            amount=2,
-            type=TransactionType.SPEND,
-            destination=AccountPurpose.REVENUE,
-        )
+        spend(alice, 2)
 
     def ids(query):
         return [
@@ -139,12 +109,7 @@ def test_history_bad_filters_are_400(as_alice, query):
 
 def test_history_pages_with_a_cursor(as_alice, alice):
     for _ in range(5):
-        debit(
-            account=wallet(alice, "GOLD"),
-            amount=1,
-            type=TransactionType.SPEND,
-            destination=AccountPurpose.REVENUE,
-        )
+        spend(alice, 1)
 
     first = as_alice.get(f"{API}wallets/me/transactions?limit=4").json()
     second = as_alice.get(first["next"]).json()
@@ -158,12 +123,7 @@ def test_history_query_count_does_not_grow_with_rows(
     as_alice, alice, django_assert_max_num_queries
 ):
     for _ in range(30):
-        debit(
-            account=wallet(alice, "GOLD"),
-            amount=1,
-            type=TransactionType.SPEND,
-            destination=AccountPurpose.REVENUE,
-        )
+        spend(alice, 1)
 
     # user (JWT), the page of transactions, their entries with assets
     with django_assert_max_num_queries(3):

@@ -2,10 +2,8 @@
 
 import pytest
 
-from ledger.models import AccountPurpose, TransactionType
-from ledger.services import debit
 from tests.api import API, client_for
-from tests.factories import create_role_user, fund, wallet
+from tests.factories import create_role_user, fund, spend, wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -54,12 +52,7 @@ def fill(template, values):
 @pytest.mark.parametrize("role", ROLES)
 def test_role_against_another_users_wallet(alice, bob, role, method, path, body, expected):
     fund(wallet(bob, "COIN"), 100)
-    txn = debit(
-        account=wallet(bob, "GOLD"),
-        amount=1,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    txn = spend(bob, 1)
     caller = (
         {"anonymous": None, "customer": alice}[role]
         if role in ("anonymous", "customer")

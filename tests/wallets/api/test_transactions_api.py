@@ -1,24 +1,13 @@
 import pytest
 
-from ledger.models import AccountPurpose, TransactionType
-from ledger.services import credit, debit
 from tests.api import API, client_for, error_code
-from tests.factories import wallet
+from tests.factories import earn, spend, wallet
 
 pytestmark = pytest.mark.django_db
 
 
-def spend(user, amount=30):
-    return debit(
-        account=wallet(user, "GOLD"),
-        amount=amount,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
-
-
 def test_transaction_detail_for_its_owner(as_alice, alice):
-    txn = spend(alice)
+    txn = spend(alice, 30)
 
     response = as_alice.get(f"{API}transactions/{txn.pk}")
 
@@ -28,14 +17,14 @@ def test_transaction_detail_for_its_owner(as_alice, alice):
 
 
 def test_another_customers_transaction_is_404(as_alice, bob):
-    txn = spend(bob)
+    txn = spend(bob, 30)
 
     assert as_alice.get(f"{API}transactions/{txn.pk}/").status_code == 404
     assert as_alice.get(f"{API}transactions/999999").status_code == 404
 
 
 def test_staff_reverses_a_transaction_once(staff, alice):
-    txn = spend(alice)
+    txn = spend(alice, 30)
     client = client_for(staff)
 
     first = client.post(f"{API}transactions/{txn.pk}/reverse", {"reason": "refund"}, format="json")
@@ -50,18 +39,8 @@ def test_staff_reverses_a_transaction_once(staff, alice):
 
 
 def test_reversing_a_spent_credit_is_409_insufficient_funds(staff, alice):
-    earned = credit(
-        account=wallet(alice, "SILVER"),
-        amount=10,
-        type=TransactionType.EARN,
-        source=AccountPurpose.REWARDS,
-    )
-    debit(
-        account=wallet(alice, "SILVER"),
-        amount=5,
-        type=TransactionType.SPEND,
-        destination=AccountPurpose.REVENUE,
-    )
+    earned = earn(alice, 10)
+    spend(alice, 5, "SILVER")
 
     response = client_for(staff).post(
         f"{API}transactions/{earned.pk}/reverse", {"reason": "fraud"}, format="json"
@@ -72,7 +51,7 @@ def test_reversing_a_spent_credit_is_409_insufficient_funds(staff, alice):
 
 
 def test_reverse_needs_a_reason(staff, alice):
-    txn = spend(alice)
+    txn = spend(alice, 30)
 
     response = client_for(staff).post(f"{API}transactions/{txn.pk}/reverse", {}, format="json")
 
@@ -81,7 +60,7 @@ def test_reverse_needs_a_reason(staff, alice):
 
 
 def test_a_customer_cannot_reverse_even_their_own_transaction(as_alice, alice):
-    txn = spend(alice)
+    txn = spend(alice, 30)
 
     response = as_alice.post(f"{API}transactions/{txn.pk}/reverse", {"reason": "x"}, format="json")
 
