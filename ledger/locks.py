@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from ledger.models import Account
+from ledger.models import Account, Asset
 
 
 def lock_idempotency_key(key: str) -> None:
@@ -33,10 +33,14 @@ def lock_user_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    rows = (
-        Account.objects.select_related("asset")
-        .filter(pk__in=ids, user__isnull=False)
+    locked = {
+        account.pk: account
+        for account in Account.objects.filter(pk__in=ids, user__isnull=False)
         .order_by("pk")
-        .select_for_update(no_key=True, of=("self",))
-    )
-    return {account.pk: account for account in rows}
+        .select_for_update(no_key=True)
+    }
+    # One Asset object per asset, not one per account as select_related would build.
+    assets = Asset.objects.in_bulk({account.asset_id for account in locked.values()})
+    for account in locked.values():
+        account.asset = assets[account.asset_id]
+    return locked

@@ -1,9 +1,9 @@
 """Expiry lots: every credit of an expiring asset to a user opens one; debits consume
 the soonest-expiring first. Used by the posting engine only, under the account lock."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from ledger.models import Account, Entry, Lot
+from ledger.models import Account, Lot
 
 
 class LotsOutOfStep(AssertionError):
@@ -19,13 +19,13 @@ class LotBook:
         self.open = list(Lot.objects.filter(account=account, remaining__gt=0))
         self.new: list[Lot] = []
 
-    def credit(self, entry: Entry) -> None:
+    def credit(self, entry_id: int, amount: int, at: datetime) -> None:
         lot = Lot(
             account=self.account,
-            entry=entry,
-            amount=entry.amount,
-            remaining=entry.amount,
-            expires_at=entry.created_at + timedelta(days=self.account.asset.expiry_days),
+            entry_id=entry_id,
+            amount=amount,
+            remaining=amount,
+            expires_at=at + timedelta(days=self.account.asset.expiry_days),
         )
         self.open.append(lot)
         self.new.append(lot)

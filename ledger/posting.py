@@ -29,10 +29,10 @@ from ledger.errors import (
     ValidationError,
     WalletFrozen,
 )
-from ledger.inserts import insert_entries, insert_events, insert_transactions, update_balances
+from ledger.inserts import NewEntry, insert_events, insert_postings, update_balances
 from ledger.locks import lock_idempotency_key, lock_user_accounts
 from ledger.lots import LotBook
-from ledger.models import MAX_AMOUNT, Account, Entry, OutboxEvent, Transaction, TransactionType
+from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
 from ledger.rollup import add_daily_totals
 
 # Staff corrections and expiry still apply to a frozen wallet; customers' debits do not.
@@ -136,21 +136,11 @@ def _post(postings: Sequence[Posting]) -> list[Result]:
         leg.account.pk for posting in postings for leg in posting.legs if leg.account.user_id
     )
     # Looked up under the locks: a concurrent first use of a key has committed by now.
-    keys = [p.idempotency_key for p in postings if p.idempotency_key]
-    earlier: dict[str, tuple[Transaction, list]] = (
-        {
-            txn.idempotency_key: (txn, sorted((e.account_id, e.amount) for e in txn.entries.all()))
-            for txn in Transaction.objects.filter(idempotency_key__in=keys).prefetch_related(
-                "entries"
-            )
-        }
-        if keys
-        else {}
-    )
+    earlier = _earlier_postings([p.idempotency_key for p in postings if p.idempotency_key])
 
     now = timezone.now()
     results: list[Result] = []
-    accepted: list[tuple[Transaction, Posting, list[Entry]]] = []
+    accepted: list[tuple[Transaction, Posting, list[NewEntry]]] = []
     for posting in postings:
         key = posting.idempotency_key
         if key in earlier:
@@ -179,6 +169,19 @@ def _post(postings: Sequence[Posting]) -> list[Result]:
     if accepted:
         _write(accepted, locked)
     return results
+
+
+def _earlier_postings(keys: list[str]) -> dict[str, tuple[Transaction, list]]:
+    """The transactions already posted under these keys, with their (account, amount) legs."""
+    if not keys:
+        return {}
+    txns = {txn.pk: txn for txn in Transaction.objects.filter(idempotency_key__in=keys)}
+    legs = defaultdict(list)
+    for txn_id, account_id, amount in Entry.objects.filter(transaction_id__in=txns).values_list(
+        "transaction_id", "account_id", "amount"
+    ):
+        legs[txn_id].append((account_id, amount))
+    return {txn.idempotency_key: (txn, sorted(legs[pk])) for pk, txn in txns.items()}
 
 
 def _legs(posting: Posting) -> list[tuple[int, int]]:
@@ -216,33 +219,21 @@ def _check_user_accounts(posting: Posting, locked: dict[int, Account]) -> None:
             )
 
 
-def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, Account]) -> Entry:
+def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, Account]) -> NewEntry:
     """The entry for a leg; a user account's locked row takes the new balance in memory."""
     account = locked.get(leg.account.pk)
     balance_after = None
     if account is not None:
         account.balance += leg.amount
         balance_after = account.balance
-    return Entry(
-        transaction=txn,
-        account_id=leg.account.pk,
-        asset_id=leg.account.asset_id,
-        amount=leg.amount,
-        balance_after=balance_after,
-        created_at=txn.created_at,
-    )
+    return NewEntry(txn, leg.account.pk, leg.account.asset_id, leg.amount, balance_after)
 
 
 def _write(
-    accepted: list[tuple[Transaction, Posting, list[Entry]]], locked: dict[int, Account]
+    accepted: list[tuple[Transaction, Posting, list[NewEntry]]], locked: dict[int, Account]
 ) -> None:
-    insert_transactions([txn for txn, _, _ in accepted])
-    entries = []
-    for txn, _, txn_entries in accepted:
-        for entry in txn_entries:
-            entry.transaction = txn  # now with its primary key
-        entries.extend(txn_entries)
-    insert_entries(entries)
+    entries = [entry for _, _, txn_entries in accepted for entry in txn_entries]
+    insert_postings([txn for txn, _, _ in accepted], entries)
     touched = {entry.account_id for entry in entries if entry.account_id in locked}
     update_balances([locked[pk] for pk in touched])
 
@@ -252,31 +243,23 @@ def _write(
         if account is None or account.asset.expiry_days is None:
             continue
         book = books.setdefault(account.pk, LotBook(account))
-        book.credit(entry) if entry.amount > 0 else book.debit(-entry.amount)
+        if entry.amount > 0:
+            book.credit(entry.pk, entry.amount, entry.transaction.created_at)
+        else:
+            book.debit(-entry.amount)
     for book in books.values():
         book.save()
 
-    add_daily_totals(
-        [
-            (txn, entry)
-            for txn, _, txn_entries in accepted
-            for entry in txn_entries
-            if entry.account_id in locked
-        ]
-    )
+    add_daily_totals([entry for entry in entries if entry.account_id in locked])
     insert_events(
         [
-            OutboxEvent(
-                topic="ledger.transaction.posted",
-                created_at=txn.created_at,
-                payload=_event_payload(txn, posting, txn_entries),
-            )
+            ("ledger.transaction.posted", _event_payload(txn, posting, txn_entries), txn.created_at)
             for txn, posting, txn_entries in accepted
         ]
     )
 
 
-def _event_payload(txn: Transaction, posting: Posting, entries: list[Entry]) -> dict:
+def _event_payload(txn: Transaction, posting: Posting, entries: list[NewEntry]) -> dict:
     return {
         "transaction_id": txn.pk,
         "type": txn.type,

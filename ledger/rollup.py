@@ -1,12 +1,13 @@
 """Daily totals per user account and transaction type, kept by the posting engine."""
 
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from ledger.models import Entry, Transaction
+from ledger.inserts import NewEntry
 
 ON_CONFLICT = """
 ON CONFLICT (account_id, day, type) DO UPDATE SET
@@ -34,11 +35,15 @@ def wallet_day(moment):
     return timezone.localtime(moment, ZoneInfo(settings.WALLET_TIME_ZONE)).date()
 
 
-def add_daily_totals(user_entries: list[tuple[Transaction, Entry]]) -> None:
+def add_daily_totals(user_entries: list[NewEntry]) -> None:
     """One upsert for the user entries of a posting or a batch (their accounts are locked)."""
+    days: dict[datetime, date] = {}  # a batch shares one timestamp: convert it once
     totals: dict[tuple, list[int]] = {}
-    for txn, entry in user_entries:
-        key = (entry.account_id, entry.asset_id, wallet_day(txn.created_at), txn.type)
+    for entry in user_entries:
+        txn = entry.transaction
+        if txn.created_at not in days:
+            days[txn.created_at] = wallet_day(txn.created_at)
+        key = (entry.account_id, entry.asset_id, days[txn.created_at], txn.type)
         total = totals.setdefault(key, [0, 0, 0])
         total[0] += max(entry.amount, 0)
         total[1] += max(-entry.amount, 0)

@@ -142,6 +142,37 @@ def _user_ids(emails: set[str]) -> dict[str, int]:
     return found
 
 
+class AccountCache:
+    """The accounts the rows name, kept across batches so each is loaded once, not once
+    per batch. Bounded: past LIMIT accounts it starts again."""
+
+    LIMIT = 50_000
+
+    def __init__(self, users: dict[str, int]):
+        self.users = users
+        self.accounts: dict[tuple, Account] = {}
+
+    def for_rows(self, rows: list[Row]) -> dict[tuple, Account]:
+        if len(self.accounts) > self.LIMIT:
+            self.accounts.clear()
+        wanted = {(party, row.asset) for row in rows for party in (row.source, row.target)}
+        missing = [
+            (party, asset) for party, asset in wanted if (party, asset.pk) not in self.accounts
+        ]
+        wallets = get_wallets(
+            user_ids={self.users[party] for party, _ in missing if isinstance(party, str)},
+            asset_ids={asset.pk for party, asset in missing if isinstance(party, str)},
+        )
+        for party, asset in missing:
+            if isinstance(party, str):
+                account = wallets[self.users[party], asset.pk]
+            else:
+                purpose, label = party
+                account = get_system_account(purpose=purpose, asset=asset, label=label)
+            self.accounts[party, asset.pk] = account
+        return self.accounts
+
+
 def post_file(
     path: Path,
     *,
@@ -153,27 +184,28 @@ def post_file(
     """Post every row, BATCH rows per database transaction, writing one result line each."""
     key = file_key(path)
     assets = {asset.code: asset for asset in Asset.objects.filter(active=True)}
+    accounts = AccountCache(users)
     summary = Summary()
     batch: list[Row] = []
     for row in read_rows(path, assets):
         if isinstance(row, Row):
             batch.append(row)
         if len(batch) == BATCH:
-            _post_rows(batch, key, users, result, summary, initiated_by)
+            _post_rows(batch, key, accounts, result, summary, initiated_by)
             batch = []
             if progress:
                 progress(summary.rows)
     if batch:
-        _post_rows(batch, key, users, result, summary, initiated_by)
+        _post_rows(batch, key, accounts, result, summary, initiated_by)
     if progress:
         progress(summary.rows)
     return summary
 
 
 def _post_rows(
-    rows: list[Row], key: str, users: dict[str, int], result, summary: Summary, initiated_by
+    rows: list[Row], key: str, cache: AccountCache, result, summary: Summary, initiated_by
 ) -> None:
-    accounts = _accounts_for(rows, users)
+    accounts = cache.for_rows(rows)
     postings = [
         Posting(
             type=_type_for(accounts[row.source, row.asset.pk], accounts[row.target, row.asset.pk]),
@@ -211,24 +243,3 @@ def _type_for(source: Account, target: Account) -> str:
     if source.user_id:
         return DEBIT_TYPES.get(target.purpose, T.ADJUSTMENT)
     return T.ADJUSTMENT
-
-
-def _accounts_for(rows: list[Row], users: dict[str, int]) -> dict[tuple, Account]:
-    """Every account the rows name: the wallets in one query, system accounts by name."""
-    wallets = get_wallets(
-        user_ids={users[p] for row in rows for p in (row.source, row.target) if isinstance(p, str)},
-        asset_ids={row.asset.pk for row in rows},
-    )
-    accounts: dict[tuple, Account] = {}
-    for row in rows:
-        for party in (row.source, row.target):
-            if (party, row.asset.pk) in accounts:
-                continue
-            if isinstance(party, str):
-                accounts[party, row.asset.pk] = wallets[users[party], row.asset.pk]
-            else:
-                purpose, label = party
-                accounts[party, row.asset.pk] = get_system_account(
-                    purpose=purpose, asset=row.asset, label=label
-                )
-    return accounts

@@ -85,19 +85,65 @@ def test_an_entry_of_zero_is_refused(alice):
         Entry.objects.create(transaction=txn, account=gold, asset_id=gold.asset_id, amount=0)
 
 
-@pytest.mark.django_db(transaction=True)
-def test_unbalanced_entries_are_refused_at_commit(alice):
+@pytest.mark.django_db
+def test_unbalanced_entries_are_refused(alice):
     gold = wallet(alice, "GOLD")
     revenue = Account.objects.create(purpose=AccountPurpose.REVENUE, asset=gold.asset)
     before = Transaction.objects.count()
 
     with pytest.raises(RAW_ERRORS, match="does not balance"), transaction.atomic():
         txn = Transaction.objects.create(type=TransactionType.ADJUSTMENT)
-        Entry.objects.create(transaction=txn, account=revenue, asset_id=gold.asset_id, amount=-10)
-        Entry.objects.create(transaction=txn, account=gold, asset_id=gold.asset_id, amount=9)
-        # The rows went in; only the commit checks the sum.
+        Entry.objects.bulk_create(
+            [
+                Entry(transaction=txn, account=revenue, asset_id=gold.asset_id, amount=-10),
+                Entry(transaction=txn, account=gold, asset_id=gold.asset_id, amount=9),
+            ]
+        )
 
     assert Transaction.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_a_transactions_entries_go_in_with_one_statement(alice):
+    """Each INSERT must leave the transactions it touches balanced: no half-written
+    transaction is ever visible, not even inside the database transaction writing it."""
+    gold = wallet(alice, "GOLD")
+    revenue = Account.objects.create(purpose=AccountPurpose.REVENUE, asset=gold.asset)
+
+    with pytest.raises(RAW_ERRORS, match="does not balance"), transaction.atomic():
+        txn = Transaction.objects.create(type=TransactionType.ADJUSTMENT)
+        Entry.objects.create(transaction=txn, account=revenue, asset_id=gold.asset_id, amount=-10)
+        Entry.objects.create(transaction=txn, account=gold, asset_id=gold.asset_id, amount=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_of_another_asset_than_its_account_is_refused(alice):
+    gold, silver = wallet(alice, "GOLD"), wallet(alice, "SILVER")
+    revenue = Account.objects.create(purpose=AccountPurpose.REVENUE, asset=gold.asset)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        txn = Transaction.objects.create(type=TransactionType.ADJUSTMENT)
+        Entry.objects.bulk_create(
+            [
+                Entry(transaction=txn, account=revenue, asset_id=gold.asset_id, amount=-10),
+                Entry(transaction=txn, account=silver, asset_id=gold.asset_id, amount=10),
+            ]
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_of_an_unknown_account_is_refused(alice):
+    gold = wallet(alice, "GOLD")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        txn = Transaction.objects.create(type=TransactionType.ADJUSTMENT)
+        Entry.objects.bulk_create(
+            [
+                Entry(transaction=txn, account=gold, asset_id=gold.asset_id, amount=-10),
+                Entry(transaction=txn, account_id=10**9, asset_id=gold.asset_id, amount=10),
+            ]
+        )
+        # Foreign keys are checked at commit.
 
 
 @pytest.mark.django_db(transaction=True)
