@@ -135,10 +135,12 @@ WHERE ledger_account.id = new.id
 """
 
 
-def update_balances(accounts: list[Account]) -> None:
-    """Write the locked accounts' new balances in one statement."""
+def update_balances(balances: dict[int, int]) -> None:
+    """Write the locked accounts' new balances (account id -> balance) in one statement."""
     if connection.vendor != "postgresql":
-        Account.objects.bulk_update(accounts, ["balance"])
+        Account.objects.bulk_update(
+            [Account(pk=pk, balance=balance) for pk, balance in balances.items()], ["balance"]
+        )
         return
     with connection.cursor() as cursor:
-        cursor.execute(BALANCES, [[a.pk for a in accounts], [a.balance for a in accounts]])
+        cursor.execute(BALANCES, [list(balances), list(balances.values())])

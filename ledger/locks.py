@@ -5,6 +5,7 @@ holds or the transaction being reversed. System accounts are never locked.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 
@@ -33,14 +34,53 @@ def lock_user_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     ids = sorted(set(account_ids))
     if not ids:
         return {}
-    locked = {
-        account.pk: account
-        for account in Account.objects.filter(pk__in=ids, user__isnull=False)
+    rows = (
+        Account.objects.select_related("asset")
+        .filter(pk__in=ids, user__isnull=False)
         .order_by("pk")
-        .select_for_update(no_key=True)
+        .select_for_update(no_key=True, of=("self",))
+    )
+    return {account.pk: account for account in rows}
+
+
+@dataclass(slots=True)
+class LockedAccount:
+    """What the posting engine reads and changes of a locked user account."""
+
+    pk: int
+    asset: Asset
+    balance: int
+    held: int
+    status: str
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+LOCK_FOR_POSTING = """
+SELECT id, asset_id, balance, held, status FROM ledger_account
+WHERE id = ANY(%s) AND user_id IS NOT NULL ORDER BY id FOR NO KEY UPDATE
+"""
+
+
+def lock_for_posting(account_ids: Iterable[int]) -> dict[int, LockedAccount]:
+    """The posting engine's lock: as lock_user_accounts (same order and mode), but one
+    array parameter and plain rows, since a batch locks thousands of accounts and
+    building a model instance for each costs more than the lock itself."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(LOCK_FOR_POSTING, [ids])
+            rows = cursor.fetchall()
+    else:  # SQLite serialises writers already (BEGIN IMMEDIATE)
+        rows = Account.objects.filter(pk__in=ids, user__isnull=False).values_list(
+            "id", "asset_id", "balance", "held", "status"
+        )
+    assets = Asset.objects.in_bulk({row[1] for row in rows})
+    return {
+        pk: LockedAccount(pk, assets[asset_id], balance, held, status)
+        for pk, asset_id, balance, held, status in rows
     }
-    # One Asset object per asset, not one per account as select_related would build.
-    assets = Asset.objects.in_bulk({account.asset_id for account in locked.values()})
-    for account in locked.values():
-        account.asset = assets[account.asset_id]
-    return locked

@@ -3,7 +3,7 @@ the soonest-expiring first. Used by the posting engine only, under the account l
 
 from datetime import datetime, timedelta
 
-from ledger.models import Account, Lot
+from ledger.models import Asset, Lot
 
 
 class LotsOutOfStep(AssertionError):
@@ -14,18 +14,19 @@ class LotBook:
     """One account's open lots, loaded once, changed in memory in posting order, then saved:
     a batch may credit and debit the same wallet several times."""
 
-    def __init__(self, account: Account):
-        self.account = account
-        self.open = list(Lot.objects.filter(account=account, remaining__gt=0))
+    def __init__(self, account_id: int, asset: Asset):
+        self.account_id = account_id
+        self.asset = asset
+        self.open = list(Lot.objects.filter(account_id=account_id, remaining__gt=0))
         self.new: list[Lot] = []
 
     def credit(self, entry_id: int, amount: int, at: datetime) -> None:
         lot = Lot(
-            account=self.account,
+            account_id=self.account_id,
             entry_id=entry_id,
             amount=amount,
             remaining=amount,
-            expires_at=at + timedelta(days=self.account.asset.expiry_days),
+            expires_at=at + timedelta(days=self.asset.expiry_days),
         )
         self.open.append(lot)
         self.new.append(lot)
@@ -38,7 +39,7 @@ class LotBook:
             still_needed -= taken
             if still_needed == 0:
                 return
-        raise LotsOutOfStep(f"account {self.account.pk}: lots are {still_needed} short")
+        raise LotsOutOfStep(f"account {self.account_id}: lots are {still_needed} short")
 
     def save(self) -> None:
         Lot.objects.bulk_create(self.new)

@@ -14,7 +14,7 @@ serialises on its idempotency key and raises what a posting was refused for.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from ledger.errors import (
     WalletFrozen,
 )
 from ledger.inserts import NewEntry, insert_events, insert_postings, update_balances
-from ledger.locks import lock_idempotency_key, lock_user_accounts
+from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
 from ledger.rollup import add_daily_totals
@@ -90,11 +90,15 @@ def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Trans
     return result
 
 
-def post_batch(postings: Sequence[Posting]) -> list[Result]:
+def post_batch(
+    postings: Sequence[Posting], *, on_locked: Callable[[], None] | None = None
+) -> list[Result]:
     """Post independent transactions together; return each one's transaction or refusal.
 
     For bulk work: one lock query, one insert per table and one commit for the batch.
     Postings are applied in order, so a later one sees an earlier one's balance.
+    `on_locked` is called once the batch holds its account locks: a caller posting
+    batches in parallel uses it to let the next batch take its locks only then.
     """
     results: list[Result | None] = [None] * len(postings)
     valid: list[int] = []
@@ -105,7 +109,8 @@ def post_batch(postings: Sequence[Posting]) -> list[Result]:
         except DomainError as refused:
             results[index] = refused
     with db_transaction.atomic():
-        for index, result in zip(valid, _post([postings[i] for i in valid]), strict=True):
+        posted = _post([postings[i] for i in valid], on_locked=on_locked)
+        for index, result in zip(valid, posted, strict=True):
             results[index] = result
     return results
 
@@ -130,11 +135,13 @@ def check_posting(posting: Posting) -> None:
         raise ValidationError("The legs of a transaction must sum to zero for each asset.")
 
 
-def _post(postings: Sequence[Posting]) -> list[Result]:
+def _post(postings: Sequence[Posting], on_locked: Callable[[], None] | None = None) -> list[Result]:
     """The engine proper; runs inside the caller's atomic block."""
-    locked = lock_user_accounts(
+    locked = lock_for_posting(
         leg.account.pk for posting in postings for leg in posting.legs if leg.account.user_id
     )
+    if on_locked:
+        on_locked()
     # Looked up under the locks: a concurrent first use of a key has committed by now.
     earlier = _earlier_postings([p.idempotency_key for p in postings if p.idempotency_key])
 
@@ -195,7 +202,7 @@ def _replay(earlier: Transaction, earlier_legs: list, posting: Posting) -> Resul
     return earlier
 
 
-def _check_user_accounts(posting: Posting, locked: dict[int, Account]) -> None:
+def _check_user_accounts(posting: Posting, locked: dict[int, LockedAccount]) -> None:
     for leg in posting.legs:
         if not leg.account.user_id:
             continue
@@ -219,7 +226,7 @@ def _check_user_accounts(posting: Posting, locked: dict[int, Account]) -> None:
             )
 
 
-def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, Account]) -> NewEntry:
+def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, LockedAccount]) -> NewEntry:
     """The entry for a leg; a user account's locked row takes the new balance in memory."""
     account = locked.get(leg.account.pk)
     balance_after = None
@@ -230,19 +237,24 @@ def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, Account]) -> NewEnt
 
 
 def _write(
-    accepted: list[tuple[Transaction, Posting, list[NewEntry]]], locked: dict[int, Account]
+    accepted: list[tuple[Transaction, Posting, list[NewEntry]]], locked: dict[int, LockedAccount]
 ) -> None:
     entries = [entry for _, _, txn_entries in accepted for entry in txn_entries]
     insert_postings([txn for txn, _, _ in accepted], entries)
-    touched = {entry.account_id for entry in entries if entry.account_id in locked}
-    update_balances([locked[pk] for pk in touched])
+    update_balances(
+        {
+            entry.account_id: locked[entry.account_id].balance
+            for entry in entries
+            if entry.account_id in locked
+        }
+    )
 
     books: dict[int, LotBook] = {}
     for entry in entries:
         account = locked.get(entry.account_id)
         if account is None or account.asset.expiry_days is None:
             continue
-        book = books.setdefault(account.pk, LotBook(account))
+        book = books.setdefault(account.pk, LotBook(account.pk, account.asset))
         if entry.amount > 0:
             book.credit(entry.pk, entry.amount, entry.transaction.created_at)
         else:

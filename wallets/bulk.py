@@ -9,23 +9,28 @@ interruption, say) replays what was posted and posts only the rest.
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import batched
 from pathlib import Path
-
-from django.utils import timezone
 
 from accounts.models import User
 from ledger.amounts import to_minor_units
+from ledger.batches import ParallelPoster, PostedBatch
 from ledger.errors import DomainError
 from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
-from ledger.posting import Leg, Posting, post_batch
+from ledger.posting import Leg, Posting
 from ledger.services import get_system_account
+from ledger.statistics import analyze_stale
 from wallets.services import get_wallets
 
 COLUMNS = ["from", "to", "asset", "amount", "reference"]
 BATCH = 1000
+# Database connections posting batches side by side (ledger.batches).
+WORKERS = 2
+# How often (in batches) to check whether the growing ledger tables need ANALYZE.
+ANALYZE_EVERY = 10
 # The transaction type follows where value comes from (system -> user) or goes (user -> system).
 CREDIT_TYPES = {
     AccountPurpose.TREASURY: T.TOPUP,
@@ -180,54 +185,67 @@ def post_file(
     result: csv.writer,
     progress: Callable[[int], None] | None = None,
     initiated_by: User | None = None,
+    batch_size: int = BATCH,
+    workers: int = WORKERS,
 ) -> Summary:
-    """Post every row, BATCH rows per database transaction, writing one result line each."""
+    """Post every row, batch_size rows per database transaction, on `workers` connections,
+    writing one result line per row. On an error or an interrupt it stops reading, lets
+    the batches in flight finish, records them, then raises."""
     key = file_key(path)
     assets = {asset.code: asset for asset in Asset.objects.filter(active=True)}
     accounts = AccountCache(users)
     summary = Summary()
-    batch: list[Row] = []
-    for row in read_rows(path, assets):
-        if isinstance(row, Row):
-            batch.append(row)
-        if len(batch) == BATCH:
-            _post_rows(batch, key, accounts, result, summary, initiated_by)
-            batch = []
-            if progress:
-                progress(summary.rows)
-    if batch:
-        _post_rows(batch, key, accounts, result, summary, initiated_by)
-    if progress:
-        progress(summary.rows)
+    poster = ParallelPoster(workers)
+
+    def record(batches: list[PostedBatch]) -> None:
+        for batch in batches:
+            if batch.error is None:
+                _record(batch, result, summary)
+        if progress and batches:
+            progress(summary.rows)
+        failed = next((batch.error for batch in batches if batch.error is not None), None)
+        if failed is not None:
+            raise failed
+
+    rows = (row for row in read_rows(path, assets) if isinstance(row, Row))
+    try:
+        for number, batch in enumerate(batched(rows, batch_size)):
+            if number % ANALYZE_EVERY == 0:
+                analyze_stale()
+            postings = _postings_for(batch, key, accounts.for_rows(batch), initiated_by)
+            record(poster.submit(postings, tag=batch))
+    finally:
+        record(poster.finish())
     return summary
 
 
-def _post_rows(
-    rows: list[Row], key: str, cache: AccountCache, result, summary: Summary, initiated_by
-) -> None:
-    accounts = cache.for_rows(rows)
-    postings = [
-        Posting(
-            type=_type_for(accounts[row.source, row.asset.pk], accounts[row.target, row.asset.pk]),
-            legs=[
-                Leg(accounts[row.source, row.asset.pk], -row.amount),
-                Leg(accounts[row.target, row.asset.pk], row.amount),
-            ],
-            idempotency_key=f"bulk:{key}:{row.line}",
-            reference=row.reference,
-            description="Bulk transfer",
-            metadata={"line": row.line},
-            initiated_by=initiated_by,
+def _postings_for(
+    rows: Sequence[Row], key: str, accounts: dict[tuple, Account], initiated_by: User | None
+) -> list[Posting]:
+    postings = []
+    for row in rows:
+        source, target = accounts[row.source, row.asset.pk], accounts[row.target, row.asset.pk]
+        postings.append(
+            Posting(
+                type=_type_for(source, target),
+                legs=[Leg(source, -row.amount), Leg(target, row.amount)],
+                idempotency_key=f"bulk:{key}:{row.line}",
+                reference=row.reference,
+                description="Bulk transfer",
+                metadata={"line": row.line},
+                initiated_by=initiated_by,
+            )
         )
-        for row in rows
-    ]
-    started = timezone.now()
-    for row, outcome in zip(rows, post_batch(postings), strict=True):
+    return postings
+
+
+def _record(batch: PostedBatch, result: csv.writer, summary: Summary) -> None:
+    for row, outcome in zip(batch.tag, batch.results, strict=True):
         summary.rows += 1
         if isinstance(outcome, DomainError):
             summary.refused += 1
             result.writerow([row.line, *row.raw, "refused", "", outcome.code])
-        elif outcome.created_at < started:  # posted by an earlier run of this file
+        elif outcome.created_at < batch.started:  # posted by an earlier run of this file
             summary.already_posted += 1
             result.writerow([row.line, *row.raw, "already posted", outcome.pk, ""])
         else:

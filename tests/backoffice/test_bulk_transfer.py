@@ -8,10 +8,11 @@ from django.core.management.base import CommandError
 from ledger.models import AccountPurpose, Transaction, TransactionType
 from ledger.selectors import get_account_balance
 from ledger.services import get_system_account
-from tests.factories import fund, wallet
+from tests.factories import create_user, fund, wallet
 from wallets import bulk
 
-pytestmark = pytest.mark.django_db
+# Committed data: bulk_transfer posts on worker threads with their own connections.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 HEADER = "from,to,asset,amount,reference\n"
 
@@ -91,27 +92,54 @@ def test_an_interrupted_run_resumed_moves_each_row_once(
 ):
     rows = "".join(f"TREASURY,bob@example.com,SILVER,1,r-{n}\n" for n in range(25))
     path = write(tmp_path, rows)
-    monkeypatch.setattr(bulk, "BATCH", 10)
     calls = {"batches": 0}
-    real_post_rows = bulk._post_rows
+    real_postings_for = bulk._postings_for
 
-    def crash_after_two_batches(*args, **kwargs):
+    def interrupted_before_the_third_batch(*args, **kwargs):
         if calls["batches"] == 2:
             raise KeyboardInterrupt
         calls["batches"] += 1
-        return real_post_rows(*args, **kwargs)
+        return real_postings_for(*args, **kwargs)
 
-    monkeypatch.setattr(bulk, "_post_rows", crash_after_two_batches)
+    monkeypatch.setattr(bulk, "_postings_for", interrupted_before_the_third_batch)
     with pytest.raises(KeyboardInterrupt):
-        call_command("bulk_transfer", str(path), stdout=StringIO())
+        call_command("bulk_transfer", str(path), "--batch-size", "10", stdout=StringIO())
+    # The two batches under way when the interrupt came finished and were recorded.
     assert wallet(bob, "SILVER").balance == 20
+    assert [r["status"] for r in results(path)] == ["posted"] * 20
 
-    monkeypatch.setattr(bulk, "_post_rows", real_post_rows)
+    monkeypatch.setattr(bulk, "_postings_for", real_postings_for)
     out = StringIO()
-    call_command("bulk_transfer", str(path), stdout=out)
+    call_command("bulk_transfer", str(path), "--batch-size", "10", stdout=out)
 
     assert "Posted 5, already posted 20, refused 0 of 25 rows" in out.getvalue()
     assert wallet(bob, "SILVER").balance == 25
+    assert_reconciles()
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_parallel_batches_apply_to_each_wallet_in_file_order(
+    tmp_path, alice, bob, workers, assert_reconciles
+):
+    """Each row spends what the row before it received: with batches of one row on three
+    connections, a batch locking its wallets before the one ahead of it would find no funds."""
+    carol = create_user("carol@example.com")
+    people = ["alice@example.com", "bob@example.com", "carol@example.com"]
+    chain = "TREASURY,alice@example.com,COIN,5,start\n" + "".join(
+        f"{people[n % 3]},{people[(n + 1) % 3]},COIN,5,hop-{n}\n" for n in range(30)
+    )
+    path = write(tmp_path, chain)
+    out = StringIO()
+
+    call_command(
+        "bulk_transfer", str(path), "--batch-size", "1", "--workers", str(workers), stdout=out
+    )
+
+    assert "Posted 31, already posted 0, refused 0 of 31 rows" in out.getvalue()
+    assert [r["status"] for r in results(path)] == ["posted"] * 31
+    # 30 hops from alice end at alice again (30 is a multiple of 3).
+    balances = [wallet(user, "COIN").balance for user in (alice, bob, carol)]
+    assert balances == [500, 0, 0]
     assert_reconciles()
 
 

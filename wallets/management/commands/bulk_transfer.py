@@ -5,7 +5,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.management.progress import ProgressLine
-from wallets.bulk import COLUMNS, post_file, validate
+from wallets.bulk import BATCH, COLUMNS, WORKERS, post_file, validate
+
+
+def positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
 
 
 class Command(BaseCommand):
@@ -19,12 +26,35 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="Validate only; post nothing.")
         parser.add_argument(
+            "--batch-size",
+            type=positive,
+            default=BATCH,
+            help=f"Rows per database transaction (default {BATCH}). Bigger batches go faster "
+            "but hold the wallets they touch locked longer.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=positive,
+            default=WORKERS,
+            help=f"Database connections posting batches side by side (default {WORKERS}); "
+            "each batch still locks its wallets after the one before it.",
+        )
+        parser.add_argument(
             "--result",
             type=Path,
             help="Where to write one line per row (default: FILE.result.csv).",
         )
 
-    def handle(self, *args, file: Path, dry_run: bool, result: Path | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        file: Path,
+        dry_run: bool,
+        result: Path | None,
+        batch_size: int,
+        workers: int,
+        **options,
+    ) -> None:
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
         started = time.monotonic()
@@ -47,7 +77,12 @@ class Command(BaseCommand):
             writer = csv.writer(stream)
             writer.writerow(["line", *COLUMNS, "status", "transaction_id", "error"])
             summary = post_file(
-                file, users=users, result=writer, progress=lambda done: progress(done, rows)
+                file,
+                users=users,
+                result=writer,
+                progress=lambda done: progress(done, rows),
+                batch_size=batch_size,
+                workers=workers,
             )
         progress.finish()
         took = time.monotonic() - posting_started
