@@ -2,7 +2,10 @@
 user-to-user transfers among U users), posted, then posted again (all replays).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wallet_bench \
-        .venv/bin/python bench/bulk_transfer.py [--rows 100000] [--users 2000]
+        .venv/bin/python bench/bulk_transfer.py [--rows 100000] [--users 2000] \
+        [--workers 2] [--batch-size 1000] [--fresh]
+
+--fresh starts from a new database (what a first bulk load meets: no statistics).
 """
 
 import argparse
@@ -19,8 +22,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--fresh", action="store_true", help="drop the bench database first")
     args = parser.parse_args()
-    setup_django()
+    setup_django(fresh=args.fresh)
 
     from django.core.management import call_command
 
@@ -47,10 +53,20 @@ def main() -> None:
             source, target = rng.sample(emails, 2)
             out.write(f"{source},{target},COIN,{rng.randint(1, 500) / 100:.2f},t-{line}\n")
 
+    print(
+        f"{args.rows} rows among {args.users} users, {args.workers} workers, "
+        f"batches of {args.batch_size}"
+    )
     for attempt in ("first run", "re-run (all replays)"):
         out = StringIO()
         started = time.perf_counter()
-        call_command("bulk_transfer", str(path), stdout=out)
+        call_command(
+            "bulk_transfer",
+            str(path),
+            f"--workers={args.workers}",
+            f"--batch-size={args.batch_size}",
+            stdout=out,
+        )
         took = time.perf_counter() - started
         summary = [line for line in out.getvalue().splitlines() if line.startswith("Posted")]
         print(
