@@ -254,7 +254,9 @@ def _write(
         account = locked.get(entry.account_id)
         if account is None or account.asset.expiry_days is None:
             continue
-        book = books.setdefault(account.pk, LotBook(account.pk, account.asset))
+        if account.pk not in books:  # one load of the open lots per account
+            books[account.pk] = LotBook(account.pk, account.asset)
+        book = books[account.pk]
         if entry.amount > 0:
             book.credit(entry.pk, entry.amount, entry.transaction.created_at)
         else:

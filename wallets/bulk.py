@@ -157,7 +157,7 @@ class AccountCache:
         self.users = users
         self.accounts: dict[tuple, Account] = {}
 
-    def for_rows(self, rows: list[Row]) -> dict[tuple, Account]:
+    def for_rows(self, rows: Sequence[Row]) -> dict[tuple, Account]:
         if len(self.accounts) > self.LIMIT:
             self.accounts.clear()
         wanted = {(party, row.asset) for row in rows for party in (row.source, row.target)}

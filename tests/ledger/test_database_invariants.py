@@ -54,11 +54,21 @@ def test_a_transaction_is_reversed_at_most_once(alice):
     spent = spend(alice, 10)
     revenue = Account.objects.get(purpose=AccountPurpose.REVENUE, asset__code="GOLD")
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="reverses_id"), transaction.atomic():
         for _ in range(2):
             reversal = Transaction.objects.create(type=TransactionType.REVERSAL, reverses=spent)
-            Entry.objects.create(
-                transaction=reversal, account=revenue, asset_id=revenue.asset_id, amount=-10
+            Entry.objects.bulk_create(
+                [
+                    Entry(
+                        transaction=reversal, account=revenue, asset_id=revenue.asset_id, amount=-10
+                    ),
+                    Entry(
+                        transaction=reversal,
+                        account=wallet(alice, "GOLD"),
+                        asset_id=revenue.asset_id,
+                        amount=10,
+                    ),
+                ]
             )
 
 
