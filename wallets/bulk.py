@@ -29,8 +29,6 @@ COLUMNS = ["from", "to", "asset", "amount", "reference"]
 BATCH = 1000
 # Database connections posting batches side by side (ledger.batches).
 WORKERS = 2
-# How often (in batches) to check whether the growing ledger tables need ANALYZE.
-ANALYZE_EVERY = 10
 # The transaction type follows where value comes from (system -> user) or goes (user -> system).
 CREDIT_TYPES = {
     AccountPurpose.TREASURY: T.TOPUP,
@@ -209,9 +207,8 @@ def post_file(
 
     rows = (row for row in read_rows(path, assets) if isinstance(row, Row))
     try:
-        for number, batch in enumerate(batched(rows, batch_size)):
-            if number % ANALYZE_EVERY == 0:
-                analyze_stale()
+        for batch in batched(rows, batch_size):
+            analyze_stale()
             postings = _postings_for(batch, key, accounts.for_rows(batch), initiated_by)
             record(poster.submit(postings, tag=batch))
     finally:
