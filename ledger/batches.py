@@ -49,11 +49,11 @@ class LockTurns:
 
 
 class ParallelPoster:
-    """Posts submitted batches on `workers` threads, keeping at most one more batch queued
-    than there are workers. With one worker it posts in the calling thread."""
+    """Posts submitted batches on `workers` threads, at most `workers` batches in flight.
+    With one worker it posts in the calling thread."""
 
     def __init__(self, workers: int = 2):
-        self.in_flight = workers if workers > 1 else 0  # finished batches wait for none
+        self.in_flight = workers if workers > 1 else 0  # posting inline leaves none in flight
         self.turns = LockTurns()
         self.jobs: SimpleQueue = SimpleQueue()
         self.pending: deque[tuple[Any, Future]] = deque()
