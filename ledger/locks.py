@@ -76,8 +76,10 @@ def lock_for_posting(account_ids: Iterable[int]) -> dict[int, LockedAccount]:
             cursor.execute(LOCK_FOR_POSTING, [ids])
             rows = cursor.fetchall()
     else:  # SQLite serialises writers already (BEGIN IMMEDIATE)
-        rows = Account.objects.filter(pk__in=ids, user__isnull=False).values_list(
-            "id", "asset_id", "balance", "held", "status"
+        rows = list(
+            Account.objects.filter(pk__in=ids, user__isnull=False).values_list(
+                "id", "asset_id", "balance", "held", "status"
+            )
         )
     assets = Asset.objects.in_bulk({row[1] for row in rows})
     return {
