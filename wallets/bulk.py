@@ -9,6 +9,7 @@ interruption, say) replays what was posted and posts only the rest.
 
 import csv
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import batched
@@ -147,21 +148,22 @@ def _user_ids(emails: set[str]) -> dict[str, int]:
 
 class AccountCache:
     """The accounts the rows name, kept across batches so each is loaded once, not once
-    per batch. Bounded: past LIMIT accounts it starts again."""
+    per batch; past LIMIT accounts (about 1 KB each) the least recently used go."""
 
-    LIMIT = 50_000
+    LIMIT = 20_000
 
     def __init__(self, users: dict[str, int]):
         self.users = users
-        self.accounts: dict[tuple, Account] = {}
+        self.accounts: OrderedDict[tuple, Account] = OrderedDict()
 
     def for_rows(self, rows: Sequence[Row]) -> dict[tuple, Account]:
-        if len(self.accounts) > self.LIMIT:
-            self.accounts.clear()
         wanted = {(party, row.asset) for row in rows for party in (row.source, row.target)}
-        missing = [
-            (party, asset) for party, asset in wanted if (party, asset.pk) not in self.accounts
-        ]
+        missing = []
+        for party, asset in wanted:
+            if (party, asset.pk) in self.accounts:
+                self.accounts.move_to_end((party, asset.pk))
+            else:
+                missing.append((party, asset))
         wallets = get_wallets(
             user_ids={self.users[party] for party, _ in missing if isinstance(party, str)},
             asset_ids={asset.pk for party, asset in missing if isinstance(party, str)},
@@ -173,6 +175,9 @@ class AccountCache:
                 purpose, label = party
                 account = get_system_account(purpose=purpose, asset=asset, label=label)
             self.accounts[party, asset.pk] = account
+        # Never below what this batch needs: its postings are built from the result.
+        while len(self.accounts) > max(self.LIMIT, len(wanted)):
+            self.accounts.popitem(last=False)
         return self.accounts
 
 

@@ -27,13 +27,13 @@ def get_wallet(*, user: User, asset: Asset) -> Account:
 
 
 def get_wallets(*, user_ids: set[int], asset_ids: set[int]) -> dict[tuple[int, int], Account]:
-    """Many users' wallets at once, keyed (user id, asset id); opens any that are missing."""
-    wallets = {
-        (wallet.user_id, wallet.asset_id): wallet
-        for wallet in Account.objects.select_related("asset").filter(
-            user_id__in=user_ids, asset_id__in=asset_ids
-        )
-    }
+    """Many users' wallets at once, keyed (user id, asset id); opens any that are missing.
+    Wallets of one asset share one Asset object (select_related would build one each)."""
+    assets = Asset.objects.in_bulk(asset_ids)
+    wallets = {}
+    for wallet in Account.objects.filter(user_id__in=user_ids, asset_id__in=asset_ids):
+        wallet.asset = assets[wallet.asset_id]
+        wallets[wallet.user_id, wallet.asset_id] = wallet
     for user_id in {uid for uid in user_ids for aid in asset_ids if (uid, aid) not in wallets}:
         for wallet in ledger.open_user_accounts(user=User(pk=user_id)):
             wallets[user_id, wallet.asset_id] = wallet

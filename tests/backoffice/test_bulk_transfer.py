@@ -165,3 +165,24 @@ def test_a_file_without_the_header_is_refused(tmp_path, alice):
 
     with pytest.raises(CommandError):
         call_command("bulk_transfer", str(path), stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_account_cache_keeps_its_limit_and_reloads_what_it_dropped(
+    alice, bob, assets, monkeypatch
+):
+    monkeypatch.setattr(bulk.AccountCache, "LIMIT", 2)
+    carol = create_user("carol@example.com")
+    cache = bulk.AccountCache({user.email: user.pk for user in (alice, bob, carol)})
+    silver = assets["SILVER"]
+
+    def row(source, target):
+        return bulk.Row(2, source, target, silver, 1, "r", [])
+
+    first = cache.for_rows([row("alice@example.com", "bob@example.com")])
+    assert first["alice@example.com", silver.pk] == wallet(alice, "SILVER")
+    cache.for_rows([row(("TREASURY", ""), "carol@example.com")])
+    again = cache.for_rows([row("carol@example.com", "alice@example.com")])
+
+    assert len(again) == 2  # the treasury, least recently used, went
+    assert again["alice@example.com", silver.pk] == wallet(alice, "SILVER")
+    assert again["carol@example.com", silver.pk].user_id == carol.pk
