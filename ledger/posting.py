@@ -35,6 +35,7 @@ from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
 from ledger.rollup import add_daily_totals
+from ledger.statistics import analyze_stale
 
 # Staff corrections and expiry still apply to a frozen wallet; customers' debits do not.
 DEBITS_ALLOWED_WHEN_FROZEN = {
@@ -100,7 +101,9 @@ def post_batch(
     Postings are applied in order, so a later one sees an earlier one's balance.
     `on_locked` is called once the batch holds its account locks: a caller posting
     batches in parallel uses it to let the next batch take its locks only then.
+    Bulk jobs grow the ledger fast, so each batch first refreshes stale statistics.
     """
+    analyze_stale()
     results: list[Result | None] = [None] * len(postings)
     valid: list[int] = []
     for index, posting in enumerate(postings):

@@ -6,7 +6,7 @@ that a lookup of a thousand keys matches much of the table and scans all of it:
 a load into a new database slowed down batch after batch. `analyze_stale` does what
 autovacuum would, from the job itself: it analyzes a table once the rows changed
 since its last ANALYZE outnumber the rows it had then. Bulk jobs call it before each
-batch; it looks at most once a second.
+batch (`post_batch` does); it looks at most once a second.
 """
 
 import time

@@ -19,7 +19,6 @@ from ledger.errors import DomainError
 from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
 from ledger.posting import Leg, Posting, post_batch
 from ledger.services import get_system_account
-from ledger.statistics import analyze_stale
 from rewards.models import Campaign
 from wallets.services import get_wallets
 
@@ -68,7 +67,6 @@ def pay_each_once(
     bonus = get_system_account(purpose=AccountPurpose.BONUS, asset=asset)
     done = 0
     for chunk in batched(users, BATCH):
-        analyze_stale()
         wallets = get_wallets(user_ids=set(chunk), asset_ids={asset.pk})
         postings = [
             Posting(

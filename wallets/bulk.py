@@ -23,19 +23,14 @@ from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
 from ledger.posting import Leg, Posting
 from ledger.services import get_system_account
-from ledger.statistics import analyze_stale
-from wallets.services import get_wallets
+from wallets.services import CREDIT_SOURCES, get_wallets
 
 COLUMNS = ["from", "to", "asset", "amount", "reference"]
 BATCH = 1000
 # Database connections posting batches side by side (ledger.batches).
 WORKERS = 2
 # The transaction type follows where value comes from (system -> user) or goes (user -> system).
-CREDIT_TYPES = {
-    AccountPurpose.TREASURY: T.TOPUP,
-    AccountPurpose.BONUS: T.BONUS,
-    AccountPurpose.REWARDS: T.EARN,
-}
+CREDIT_TYPES = {purpose: type for type, purpose in CREDIT_SOURCES.items()}
 DEBIT_TYPES = {AccountPurpose.REVENUE: T.SPEND, AccountPurpose.DONATION: T.REDEEM}
 
 
@@ -213,7 +208,6 @@ def post_file(
     rows = (row for row in read_rows(path, assets) if isinstance(row, Row))
     try:
         for batch in batched(rows, batch_size):
-            analyze_stale()
             postings = _postings_for(batch, key, accounts.for_rows(batch), initiated_by)
             record(poster.submit(postings, tag=batch))
     finally:

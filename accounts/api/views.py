@@ -23,14 +23,16 @@ from config.api import schema
 from config.api.throttles import AuthThrottle, ClientIPThrottle
 from ledger.models import Account
 
-AUTH_THROTTLES = [ClientIPThrottle, AuthThrottle]
 
+class PublicAuthView(APIView):
+    """Reached without a token, and throttled harder than the rest of the API."""
 
-class SignupView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = AUTH_THROTTLES
+    throttle_classes = [ClientIPThrottle, AuthThrottle]
 
+
+class SignupView(PublicAuthView):
     @extend_schema(
         operation_id="auth_signup",
         request=SignupSerializer,
@@ -58,11 +60,7 @@ class SignupView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class LoginView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = AUTH_THROTTLES
-
+class LoginView(PublicAuthView):
     @extend_schema(
         operation_id="auth_login",
         request=LoginSerializer,
@@ -88,11 +86,7 @@ class LoginView(APIView):
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
 
 
-class RefreshView(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = AUTH_THROTTLES
-
+class RefreshView(PublicAuthView):
     @extend_schema(
         operation_id="auth_refresh",
         request=RefreshSerializer,
