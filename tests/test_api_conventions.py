@@ -3,7 +3,6 @@
 import pytest
 from django.test import Client
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from tests.api import API, client_for, error_code
 
@@ -54,7 +53,7 @@ def test_no_redirect_without_the_trailing_slash(as_alice):
 
 def test_login_is_throttled_per_ip(alice, monkeypatch):
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "auth": "3/min"}
-    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(api_settings, "DEFAULT_THROTTLE_RATES", rates)
 
     codes = [
         client_for().post(

@@ -20,7 +20,7 @@ from accounts.api.serializers import (
 from accounts.errors import InvalidCredentials
 from accounts.services import register_user
 from config.api import schema
-from config.api.throttles import AuthThrottle, ClientIPThrottle
+from config.api.throttles import AuthThrottle
 from ledger.models import Account
 
 
@@ -29,7 +29,7 @@ class PublicAuthView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [ClientIPThrottle, AuthThrottle]
+    throttle_classes = [AuthThrottle]
 
 
 class SignupView(PublicAuthView):

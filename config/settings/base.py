@@ -70,6 +70,8 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend, with each user's permissions kept in process memory (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.CachedPermissionsBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -116,10 +118,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Counters live in the default cache: Redis when REDIS_URL is set, so limits hold
     # across gunicorn workers and hosts.
-    "DEFAULT_THROTTLE_CLASSES": [
-        "config.api.throttles.ClientIPThrottle",
-        "config.api.throttles.UserThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttles.ApiThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "ip": env_str("THROTTLE_IP_RATE", "1200/min"),
         "user": env_str("THROTTLE_USER_RATE", "600/min"),
