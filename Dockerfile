@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --create-home --uid 1000 wallet
 COPY pyproject.toml ./
+COPY core ./core
 COPY config ./config
 COPY accounts ./accounts
 COPY ledger ./ledger

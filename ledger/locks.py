@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from ledger.models import Account, Asset
+from ledger.reference import asset_by_id
 
 
 def lock_idempotency_key(key: str) -> None:
@@ -81,8 +82,7 @@ def lock_for_posting(account_ids: Iterable[int]) -> dict[int, LockedAccount]:
                 "id", "asset_id", "balance", "held", "status"
             )
         )
-    assets = Asset.objects.in_bulk({row[1] for row in rows})
     return {
-        pk: LockedAccount(pk, assets[asset_id], balance, held, status)
+        pk: LockedAccount(pk, asset_by_id(asset_id), balance, held, status)
         for pk, asset_id, balance, held, status in rows
     }

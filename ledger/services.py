@@ -36,6 +36,7 @@ from ledger.models import (
     TransactionType,
 )
 from ledger.posting import Leg, post_transaction
+from ledger.reference import get_system_account
 
 
 def require_positive(amount: int) -> int:
@@ -60,16 +61,6 @@ def _used_key(model, key: str | None, *, same):
 
 
 # --- accounts ---------------------------------------------------------------------------
-
-
-def get_system_account(*, purpose: str, asset: Asset, label: str = "") -> Account:
-    """The system account for (purpose, label, asset), created on first use."""
-    if purpose == AccountPurpose.USER:
-        raise ValueError("USER is not a system purpose")
-    account, _ = Account.objects.select_related("asset").get_or_create(
-        user=None, purpose=purpose, label=label, asset=asset
-    )
-    return account
 
 
 def open_user_accounts(*, user) -> list[Account]:
@@ -160,7 +151,8 @@ def adjust(*, account: Account, amount: int, reason: str, **details: Any) -> Tra
 
 
 def transfer(*, source: Account, destination: Account, amount: int, **details: Any) -> Transaction:
-    """User to user, for transferable assets only. A frozen recipient refuses transfers."""
+    """User to user, for transferable assets only. A frozen wallet neither sends nor
+    receives transfers (the engine checks both on the locked rows)."""
     require_positive(amount)
     if not (source.user_id and destination.user_id):
         raise ValidationError("Transfers are between user wallets.")
@@ -170,8 +162,6 @@ def transfer(*, source: Account, destination: Account, amount: int, **details: A
         raise ValidationError("Both wallets must hold the same asset.")
     if not source.asset.transferable:
         raise AssetNotTransferable(details={"asset": source.asset.code})
-    if destination.status == Account.Status.FROZEN:
-        raise WalletFrozen("The recipient's wallet is frozen.")
     return post_transaction(
         type=TransactionType.TRANSFER,
         legs=[Leg(source, -amount), Leg(destination, amount)],

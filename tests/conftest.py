@@ -53,7 +53,10 @@ def as_alice(alice):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttle counters and cached boards must not leak from one test into the next."""
+    """Throttle counters, cached boards and reference data must not leak between tests."""
     from django.core.cache import cache
 
+    from core.cache import clear_process_caches
+
     cache.clear()
+    clear_process_caches()

@@ -10,20 +10,32 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import User
+from core.cache import ProcessCache
 from ledger import services as ledger
 from ledger.errors import ValidationError
 from ledger.models import Account, AccountPurpose, Asset, Hold, Transaction, TransactionType
 
+# A wallet's id never changes once its row exists: (user id, asset id) -> account id.
+_wallet_ids: ProcessCache[int] = ProcessCache("wallet-ids", max_entries=100_000)
+
 
 def get_wallet(*, user: User, asset: Asset) -> Account:
-    """The user's wallet for the asset, opened on first use for assets added after signup."""
-    wallet = Account.objects.select_related("asset").filter(user=user, asset=asset).first()
-    if wallet is None:
-        if not asset.active:
-            raise ValidationError(f"Asset {asset.code} is not active.")
-        ledger.open_user_accounts(user=user)
-        wallet = Account.objects.select_related("asset").get(user=user, asset=asset)
-    return wallet
+    """The user's wallet for the asset, opened on first use for assets added after signup.
+
+    Only its identity is filled in (id, user, asset): its balance, holds and status
+    are read under the posting engine's lock, never from this object.
+    """
+    key = (user.pk, asset.pk)
+    pk = _wallet_ids.get(key)
+    if pk is None:
+        pk = Account.objects.filter(user=user, asset=asset).values_list("pk", flat=True).first()
+        if pk is None:
+            if not asset.active:
+                raise ValidationError(f"Asset {asset.code} is not active.")
+            ledger.open_user_accounts(user=user)
+            pk = Account.objects.values_list("pk", flat=True).get(user=user, asset=asset)
+        _wallet_ids.put_on_commit(key, pk)
+    return Account(pk=pk, user_id=user.pk, asset=asset, purpose=AccountPurpose.USER)
 
 
 def get_wallets(*, user_ids: set[int], asset_ids: set[int]) -> dict[tuple[int, int], Account]:

@@ -7,6 +7,7 @@ from accounts.api.serializers import BalanceSerializer
 from ledger.amounts import format_amount, to_minor_units
 from ledger.errors import ValidationError as LedgerValidationError
 from ledger.models import Account, Asset, ConversionRate, Entry, Hold, Transaction
+from ledger.reference import get_asset
 
 MAX_METADATA_BYTES = 4096
 
@@ -35,14 +36,24 @@ class AmountField(serializers.Field):
 
 
 @extend_schema_field({"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$", "example": "GOLD"})
-class AssetField(serializers.SlugRelatedField):
+class AssetField(serializers.Field):
+    """An active asset, by code; looked up in the process's asset cache, not the database."""
+
     default_error_messages = {
         "does_not_exist": "Unknown asset {value}.",
         "invalid": "Asset must be an asset code.",
     }
 
-    def __init__(self, **kwargs):
-        super().__init__(slug_field="code", queryset=Asset.objects.filter(active=True), **kwargs)
+    def to_internal_value(self, data) -> Asset:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        asset = get_asset(data)
+        if asset is None:
+            self.fail("does_not_exist", value=data)
+        return asset
+
+    def to_representation(self, asset: Asset) -> str:
+        return asset.code
 
 
 class MetadataField(serializers.JSONField):
