@@ -43,6 +43,8 @@ DEBITS_ALLOWED_WHEN_FROZEN = {
     TransactionType.REVERSAL,
     TransactionType.EXPIRE,
 }
+# Nor does a frozen wallet receive transfers from other users.
+CREDITS_REFUSED_WHEN_FROZEN = {TransactionType.TRANSFER}
 
 
 TRANSACTION_TYPES = frozenset(TransactionType.values)
@@ -86,7 +88,7 @@ def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Trans
     with db_transaction.atomic():
         if posting.idempotency_key:
             lock_idempotency_key(posting.idempotency_key)
-        (result,) = _post([posting])
+        (result,) = _post([posting], keep_entries=True)
     if isinstance(result, DomainError):
         raise result
     return result
@@ -139,8 +141,14 @@ def check_posting(posting: Posting) -> None:
         raise ValidationError("The legs of a transaction must sum to zero for each asset.")
 
 
-def _post(postings: Sequence[Posting], on_locked: Callable[[], None] | None = None) -> list[Result]:
-    """The engine proper; runs inside the caller's atomic block."""
+def _post(
+    postings: Sequence[Posting],
+    on_locked: Callable[[], None] | None = None,
+    *,
+    keep_entries: bool = False,
+) -> list[Result]:
+    """The engine proper; runs inside the caller's atomic block. `keep_entries` hands
+    each new transaction its entries (see `_keep_entries`)."""
     locked = lock_for_posting(
         leg.account.pk for posting in postings for leg in posting.legs if leg.account.user_id
     )
@@ -179,6 +187,9 @@ def _post(postings: Sequence[Posting], on_locked: Callable[[], None] | None = No
 
     if accepted:
         _write(accepted, locked)
+        if keep_entries:
+            for txn, posting, entries in accepted:
+                _keep_entries(txn, posting, entries)
     return results
 
 
@@ -232,11 +243,12 @@ def _check_user_accounts(posting: Posting, locked: dict[int, LockedAccount]) -> 
         account = locked.get(leg.account.pk)
         if account is None:
             raise ValidationError(f"Account {leg.account.pk} does not exist.")
+        frozen = account.status == Account.Status.FROZEN
         if leg.amount > 0:
+            if frozen and posting.type in CREDITS_REFUSED_WHEN_FROZEN:
+                raise WalletFrozen("The recipient's wallet is frozen.")
             continue
-        if account.status == Account.Status.FROZEN and posting.type not in (
-            DEBITS_ALLOWED_WHEN_FROZEN
-        ):
+        if frozen and posting.type not in (DEBITS_ALLOWED_WHEN_FROZEN):
             raise WalletFrozen(details={"asset": account.asset.code})
         if account.balance + leg.amount < account.held:
             scale = account.asset.scale
@@ -257,6 +269,28 @@ def _entry_for(txn: Transaction, leg: Leg, locked: dict[int, LockedAccount]) -> 
         account.balance += leg.amount
         balance_after = account.balance
     return NewEntry(txn, leg.account.pk, leg.account.asset_id, leg.amount, balance_after)
+
+
+def _keep_entries(txn: Transaction, posting: Posting, entries: list[NewEntry]) -> None:
+    """Give the transaction its entries as prefetch_related would, so that
+    `txn.entries.all()` answers from memory: an API response then needs no read of
+    what was just written. (Bulk batches skip it: thousands of model instances they
+    would never use.)"""
+    kept = txn.entries.all()  # lazy: no query
+    kept._result_cache = [
+        Entry(
+            pk=entry.pk,
+            transaction=txn,
+            account=leg.account,
+            asset=leg.account.asset,
+            amount=entry.amount,
+            balance_after=entry.balance_after,
+            created_at=txn.created_at,
+        )
+        for leg, entry in zip(posting.legs, entries, strict=True)
+    ]
+    kept._prefetch_done = True
+    txn._prefetched_objects_cache = {"entries": kept}
 
 
 def _write(

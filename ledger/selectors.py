@@ -2,10 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
-from ledger.models import Account, Lot
+from ledger.models import Account, Entry, Lot, Transaction
 
 
 def get_account_balance(account: Account) -> int:
@@ -22,3 +22,17 @@ def get_expiring_by_account(*, user, within: timedelta, now: datetime | None = N
     return dict(
         due.values("account_id").annotate(total=Sum("remaining")).values_list("account_id", "total")
     )
+
+
+def with_entries(txn: Transaction) -> Transaction:
+    """The transaction with its entries (their accounts and assets) loaded: as the
+    posting engine returned it when it kept them, else read in one go."""
+    if "entries" in getattr(txn, "_prefetched_objects_cache", {}):
+        return txn
+    return get_transaction_with_entries(txn.pk)
+
+
+def get_transaction_with_entries(pk: int) -> Transaction:
+    return Transaction.objects.prefetch_related(
+        Prefetch("entries", queryset=Entry.objects.select_related("asset", "account"))
+    ).get(pk=pk)

@@ -29,7 +29,7 @@ from ledger.models import (
     Transaction,
     TransactionType,
 )
-from ledger.selectors import get_expiring_by_account
+from ledger.selectors import get_expiring_by_account, get_transaction_with_entries, with_entries
 from wallets import services
 from wallets.api import serializers as io
 from wallets.api.access import may_see, resolve_owner
@@ -40,27 +40,35 @@ USER_PARAM = OpenApiParameter("user", str, OpenApiParameter.PATH, description="A
 EXPIRY_WINDOW = timedelta(days=30)
 
 
-class Everyone:
-    def __contains__(self, user_id) -> bool:
-        return True
+class VisibleBalances:
+    """Whose balance-after a response may show: the caller's and the wallet owner's,
+    or anyone's for a caller with view_any_wallet. The permission is asked only when
+    another user's entry is shown (a spend or an earn never asks it)."""
+
+    def __init__(self, request: Request, owner: User):
+        self.user = request.user
+        self.own = {request.user.pk, owner.pk}
+        self.sees_all: bool | None = None
+
+    def __contains__(self, user_id: int) -> bool:
+        if user_id in self.own:
+            return True
+        if self.sees_all is None:
+            self.sees_all = self.user.has_perm(roles.VIEW_ANY_WALLET)
+        return self.sees_all
 
 
 def transaction_context(request: Request, owner: User) -> dict:
-    """Whose balances a response may show: the caller's, the wallet owner's, or all (staff)."""
-    if request.user.has_perm(roles.VIEW_ANY_WALLET):
-        return {"visible": Everyone(), "owner_id": owner.pk}
-    return {"visible": {request.user.pk, owner.pk}, "owner_id": owner.pk}
+    return {"visible": VisibleBalances(request, owner), "owner_id": owner.pk}
 
 
 def transaction_with_entries(pk: int) -> Transaction:
-    return Transaction.objects.prefetch_related(
-        Prefetch("entries", queryset=Entry.objects.select_related("asset", "account"))
-    ).get(pk=pk)
+    return get_transaction_with_entries(pk)
 
 
 def posted(request: Request, owner: User, txn: Transaction) -> Response:
     body = io.TransactionSerializer(
-        transaction_with_entries(txn.pk), context=transaction_context(request, owner)
+        with_entries(txn), context=transaction_context(request, owner)
     ).data
     return Response(body, status=status.HTTP_201_CREATED)
 
