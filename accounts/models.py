@@ -1,4 +1,10 @@
-"""Users log in with their email; roles are Django groups (customer, staff, service)."""
+"""Users log in with their email; roles are Django groups (customer, staff, service).
+
+A login opens a refresh-token family: every rotation replaces the family's one current
+refresh token, so any older token of the family presented again is a leaked copy.
+"""
+
+import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -40,3 +46,25 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class RefreshTokenFamily(models.Model):
+    """The refresh tokens one login produced by rotation; only `current_jti` may be used.
+
+    The row is locked while a token is exchanged, so one token is exchanged at most once.
+    Once revoked (an older token came back), no token of the family works again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    current_jti = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="When the current refresh token expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "refresh token families"
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
