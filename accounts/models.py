@@ -6,7 +6,9 @@ refresh token, so any older token of the family presented again is a leaked copy
 
 import uuid
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -15,9 +17,16 @@ class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        """Every path that creates a user (signup, commands, createsuperuser) comes here, so
+        the AUTH_PASSWORD_VALIDATORS run here; a refusal is a ValidationError on `password`."""
         if not email:
             raise ValueError("a user needs an email")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
+        if password is not None:  # None: an account that cannot log in with a password
+            try:
+                password_validation.validate_password(password, user)
+            except ValidationError as error:
+                raise ValidationError({"password": error.error_list}) from None
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -6,6 +6,7 @@ from typing import TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -16,6 +17,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts import roles
 from accounts.errors import TokenRefused
 from accounts.models import RefreshTokenFamily, User
+from ledger.errors import ValidationError
 from ledger.models import AccountPurpose, TransactionType
 from ledger.services import credit, open_user_accounts
 
@@ -25,10 +27,14 @@ def register_user(*, email: str, password: str | None, name: str = "") -> User:
 
     The grants are BONUS transactions from the BONUS system account, each with an
     idempotency key naming the user, so the ledger balances and a grant is never
-    paid twice.
+    paid twice. A password the AUTH_PASSWORD_VALIDATORS refuse raises ValidationError
+    naming `password`.
     """
     with transaction.atomic(durable=True):
-        user = User.objects.create_user(email=email, password=password, name=name)
+        try:
+            user = User.objects.create_user(email=email, password=password, name=name)
+        except DjangoValidationError as refused:
+            raise ValidationError(details=refused.message_dict) from None
         user.groups.add(Group.objects.get_or_create(name=roles.CUSTOMER)[0])
         grant_signup_bonus(user=user)
     return user
