@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 
 from accounts import roles
 from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
-from accounts.models import User
+from accounts.models import RefreshTokenFamily, User
+from accounts.services import revoke_token_families
 from config.admin import ReasonForm, confirmed_action
 from ledger.amounts import to_minor_units
 from ledger.models import AccountPurpose, Asset, TransactionType
@@ -114,3 +115,27 @@ class GroupAdmin(BaseGroupAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+@admin.register(RefreshTokenFamily)
+class RefreshTokenFamilyAdmin(admin.ModelAdmin):
+    """One row per login; revoking one logs that session out at its next refresh."""
+
+    list_display = ["user", "created_at", "rotated_at", "expires_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_user")
+
+    @admin.action(description="Revoke the selected sessions", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        revoked = revoke_token_families(families=queryset)
+        self.message_user(request, f"Revoked {revoked} session(s).")

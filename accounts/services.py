@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -123,5 +124,10 @@ def _rotate(family: RefreshTokenFamily, token: RefreshToken) -> TokenPair:
 
 
 def _revoke(family: RefreshTokenFamily) -> None:
-    family.revoked_at = timezone.now()
-    family.save(update_fields=["revoked_at"])
+    revoke_token_families(families=RefreshTokenFamily.objects.filter(pk=family.pk))
+
+
+def revoke_token_families(*, families: QuerySet[RefreshTokenFamily]) -> int:
+    """Log these sessions out: their refresh tokens stop working (access tokens already
+    issued live out their lifetime). Returns how many were still live."""
+    return families.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

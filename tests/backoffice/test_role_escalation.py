@@ -8,7 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import RefreshTokenFamily, User
+from accounts.services import issue_token_pair
+from tests.api import API, client_for
 from tests.backoffice.conftest import back_office_user
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +193,21 @@ def test_a_save_setting_a_role_flag_without_the_right_is_refused(staff_member, a
     with pytest.raises(PermissionDenied):
         admin.site._registry[User].save_model(request, alice, form=None, change=True)
     assert roles_of(alice)[:2] == (False, False)
+
+
+def test_staff_revokes_a_session_in_the_admin(staff_member, alice):
+    # given: alice logged in
+    tokens = issue_token_pair(user=alice)
+    family = RefreshTokenFamily.objects.get(user=alice)
+
+    # when
+    desk(staff_member).post(
+        reverse("admin:accounts_refreshtokenfamily_changelist"),
+        {"action": "revoke", "_selected_action": [str(family.pk)]},
+    )
+
+    # then
+    refreshed = client_for().post(
+        f"{API}auth/refresh", {"refresh": tokens["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 401
