@@ -1,10 +1,14 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 
 from accounts import roles
 from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
-from accounts.models import User
+from accounts.models import RefreshTokenFamily, User
+from accounts.services import revoke_token_families
 from config.admin import ReasonForm, confirmed_action
 from ledger.amounts import to_minor_units
 from ledger.models import AccountPurpose, Asset, TransactionType
@@ -35,6 +39,39 @@ class UserAdmin(BaseUserAdmin):
     ]
     actions = ["grant_bonus"]
 
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if roles.may_edit_roles(request.user, obj):
+            return readonly
+        return [*readonly, *roles.ROLE_FIELDS]  # left out of the form: a POST cannot set them
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # Also guards the password change page, which asks this question.
+        return super().has_change_permission(request, obj) and roles.may_manage_user(
+            request.user, obj
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and roles.may_manage_user(
+            request.user, obj
+        )
+
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        # The form already lacks the role fields for such an editor; this holds whatever
+        # else (a later form, action or inline) might set them.
+        stored = User.objects.get(pk=obj.pk) if change else User()
+        flags = ["is_staff", "is_superuser"]
+        changed = any(getattr(stored, flag) != getattr(obj, flag) for flag in flags)
+        if changed and not roles.may_edit_roles(request.user, obj):
+            raise PermissionDenied("Only a superuser changes roles, and not their own.")
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        relations = {"groups", "user_permissions"} & set(form.changed_data)
+        if relations and not roles.may_edit_roles(request.user, form.instance):
+            raise PermissionDenied("Only a superuser changes roles, and not their own.")
+        super().save_related(request, form, formsets, change)
+
     def has_bonus_permission(self, request) -> bool:
         return request.user.has_perm(roles.CREDIT_ANY_WALLET)
 
@@ -60,3 +97,45 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    """Groups are the roles: a permission added to one is granted to every member (the
+    editor included), so only superusers add, change or delete them; others may view."""
+
+    def has_add_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(RefreshTokenFamily)
+class RefreshTokenFamilyAdmin(admin.ModelAdmin):
+    """One row per login; revoking one logs that session out at its next refresh."""
+
+    list_display = ["user", "created_at", "rotated_at", "expires_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_user")
+
+    @admin.action(description="Revoke the selected sessions", permissions=["revoke"])
+    def revoke(self, request, queryset) -> None:
+        revoked = revoke_token_families(families=queryset)
+        self.message_user(request, f"Revoked {revoked} session(s).")

@@ -81,6 +81,29 @@ def sync_roles(**kwargs) -> None:
             group.permissions.add(*views)
 
 
+# What makes a user powerful; only may_edit_roles may change them.
+ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+
+def may_edit_roles(editor, user) -> bool:
+    """Only a superuser changes a user's role fields, and never their own: no session,
+    however privileged, widens (or narrows) itself. `user` None is a user being added."""
+    return editor.is_superuser and (user is None or user.pk != editor.pk)
+
+
+def may_manage_user(editor, user) -> bool:
+    """Whether editor may change or delete user's account at all (profile, password).
+
+    A non-superuser may manage themselves and users with no power beyond their own:
+    resetting a stronger account's password would hand them its power.
+    """
+    if editor.is_superuser or user is None or user.pk == editor.pk:
+        return True
+    if user.is_superuser or (user.is_staff and not editor.is_staff):
+        return False
+    return user.get_all_permissions() <= editor.get_all_permissions()
+
+
 def acts_for_others(user) -> bool:
     """Whether the user holds any permission over other users' wallets."""
     return any(user.has_perm(perm) for perm in WALLET_POWERS)

@@ -1,11 +1,24 @@
-"""Writes about users: signup opens their wallets and posts the signup grants."""
+"""Writes about users: signup opens their wallets and posts the signup grants; login and
+refresh issue JWT pairs, each refresh token usable once."""
+
+import uuid
+from typing import TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts import roles
-from accounts.models import User
+from accounts.errors import TokenRefused
+from accounts.models import RefreshTokenFamily, User
+from ledger.errors import ValidationError
 from ledger.models import AccountPurpose, TransactionType
 from ledger.services import credit, open_user_accounts
 
@@ -15,10 +28,14 @@ def register_user(*, email: str, password: str | None, name: str = "") -> User:
 
     The grants are BONUS transactions from the BONUS system account, each with an
     idempotency key naming the user, so the ledger balances and a grant is never
-    paid twice.
+    paid twice. A password the AUTH_PASSWORD_VALIDATORS refuse raises ValidationError
+    naming `password`.
     """
     with transaction.atomic(durable=True):
-        user = User.objects.create_user(email=email, password=password, name=name)
+        try:
+            user = User.objects.create_user(email=email, password=password, name=name)
+        except DjangoValidationError as refused:
+            raise ValidationError(details=refused.message_dict) from None
         user.groups.add(Group.objects.get_or_create(name=roles.CUSTOMER)[0])
         grant_signup_bonus(user=user)
     return user
@@ -39,3 +56,78 @@ def grant_signup_bonus(*, user: User) -> None:
             reference=f"signup:{user.pk}",
             description="Signup grant",
         )
+
+
+# The claim naming a refresh token's family; rotation copies every claim but jti, exp, iat.
+FAMILY_CLAIM = "fam"
+
+
+class TokenPair(TypedDict):
+    access: str
+    refresh: str
+
+
+def issue_token_pair(*, user: User) -> TokenPair:
+    """Log the user in: open a new token family whose first refresh token is its current one."""
+    refresh = RefreshToken.for_user(user)
+    family = RefreshTokenFamily.objects.create(
+        user=user,
+        current_jti=refresh[jwt_settings.JTI_CLAIM],
+        expires_at=datetime_from_epoch(refresh["exp"]),
+    )
+    refresh[FAMILY_CLAIM] = str(family.pk)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def rotate_refresh_token(*, refresh: str) -> TokenPair:
+    """Exchange the current refresh token of a family for a new pair, exactly once.
+
+    The family's row is locked for the exchange, so of any number of concurrent uses of
+    one token exactly one succeeds. Presenting a token of the family that is no longer
+    current means a copy of it is in other hands (or two clients share it): the family is
+    revoked, so the newer tokens stop working too and the user logs in again (OAuth 2.1
+    refresh token reuse detection). Raises TokenRefused for any token not exchanged.
+    """
+    try:
+        token = RefreshToken(refresh)
+        family_id = uuid.UUID(str(token.get(FAMILY_CLAIM)))
+    except (TokenError, ValueError):
+        raise TokenRefused() from None
+    with transaction.atomic(durable=True):
+        family = (
+            RefreshTokenFamily.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=family_id, revoked_at__isnull=True)
+            .first()
+        )
+        if family is None or not family.user.is_active:
+            raise TokenRefused()
+        if family.current_jti != token[jwt_settings.JTI_CLAIM]:
+            _revoke(family)
+            pair = None  # raised after the block, so the revocation commits
+        else:
+            pair = _rotate(family, token)
+    if pair is None:
+        raise TokenRefused("This refresh token was used before; log in again.")
+    return pair
+
+
+def _rotate(family: RefreshTokenFamily, token: RefreshToken) -> TokenPair:
+    token.set_jti()
+    token.set_exp()
+    token.set_iat()
+    family.current_jti = token[jwt_settings.JTI_CLAIM]
+    family.expires_at = datetime_from_epoch(token["exp"])
+    family.rotated_at = timezone.now()
+    family.save(update_fields=["current_jti", "expires_at", "rotated_at"])
+    return {"access": str(token.access_token), "refresh": str(token)}
+
+
+def _revoke(family: RefreshTokenFamily) -> None:
+    revoke_token_families(families=RefreshTokenFamily.objects.filter(pk=family.pk))
+
+
+def revoke_token_families(*, families: QuerySet[RefreshTokenFamily]) -> int:
+    """Log these sessions out: their refresh tokens stop working (access tokens already
+    issued live out their lifetime). Returns how many were still live."""
+    return families.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,5 +1,3 @@
-from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import User
@@ -50,14 +48,6 @@ class SignupSerializer(serializers.Serializer):
         if User.objects.filter(email__iexact=email).exists():
             raise serializers.ValidationError("A user with this email already exists.")
         return email
-
-    def validate(self, data: dict) -> dict:
-        candidate = User(email=data["email"], name=data.get("name", ""))
-        try:
-            password_validation.validate_password(data["password"], candidate)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": list(error.messages)}) from None
-        return data
 
 
 class SignupResponseSerializer(serializers.Serializer):

@@ -6,8 +6,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.api.serializers import (
     LoginSerializer,
@@ -18,7 +16,7 @@ from accounts.api.serializers import (
     UserSerializer,
 )
 from accounts.errors import InvalidCredentials
-from accounts.services import register_user
+from accounts.services import issue_token_pair, register_user, rotate_refresh_token
 from config.api import schema
 from config.api.throttles import AuthThrottle
 from ledger.models import Account
@@ -82,8 +80,7 @@ class LoginView(PublicAuthView):
         )
         if user is None or not user.is_active:
             raise InvalidCredentials()
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(issue_token_pair(user=user))
 
 
 class RefreshView(PublicAuthView):
@@ -99,10 +96,10 @@ class RefreshView(PublicAuthView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        """Trade a refresh token for a new pair; the old refresh token stops working."""
-        tokens = TokenRefreshSerializer(data=request.data)
-        tokens.is_valid(raise_exception=True)
-        return Response(tokens.validated_data)
+        """Trade a refresh token for a new pair, once; reusing an old one logs the user out."""
+        data = RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(rotate_refresh_token(refresh=data.validated_data["refresh"]))
 
 
 class MeView(APIView):
