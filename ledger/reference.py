@@ -44,6 +44,10 @@ def get_asset(code: str, *, active: bool = True) -> Asset | None:
     return asset
 
 
+def active_assets() -> list[Asset]:
+    return [asset for key, asset in all_assets().items() if key == asset.pk and asset.active]
+
+
 def asset_by_id(pk: int) -> Asset:
     asset = _find(pk)
     if asset is None:

@@ -1,11 +1,11 @@
 """Reads of the ledger. Never write, never lock."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Prefetch, Sum
-from django.utils import timezone
 
-from ledger.models import Account, Entry, Lot, Transaction
+from ledger.models import Account, Entry, Transaction
+from ledger.reference import asset_by_id
 
 
 def get_account_balance(account: Account) -> int:
@@ -13,15 +13,6 @@ def get_account_balance(account: Account) -> int:
     if account.user_id:
         return Account.objects.values_list("balance", flat=True).get(pk=account.pk)
     return account.entries.aggregate(total=Sum("amount"))["total"] or 0
-
-
-def get_expiring_by_account(*, user, within: timedelta, now: datetime | None = None) -> dict:
-    """Per wallet of the user (account id -> minor units): what expires before now + within."""
-    now = now or timezone.now()
-    due = Lot.objects.filter(account__user=user, remaining__gt=0, expires_at__lte=now + within)
-    return dict(
-        due.values("account_id").annotate(total=Sum("remaining")).values_list("account_id", "total")
-    )
 
 
 def with_entries(txn: Transaction) -> Transaction:
@@ -36,3 +27,21 @@ def get_transaction_with_entries(pk: int) -> Transaction:
     return Transaction.objects.prefetch_related(
         Prefetch("entries", queryset=Entry.objects.select_related("asset", "account"))
     ).get(pk=pk)
+
+
+USER_WALLETS = """
+SELECT a.*, COALESCE((
+    SELECT SUM(l.remaining) FROM ledger_lot l
+    WHERE l.account_id = a.id AND l.remaining > 0 AND l.expires_at <= %s
+), 0) AS expiring
+FROM ledger_account a WHERE a.user_id = %s
+"""
+
+
+def get_user_wallets(*, user_id: int, expiring_before: datetime) -> list[Account]:
+    """The user's wallets ordered by asset code, each with `expiring`: what of its
+    balance expires before the given moment. One query; the balance read's path."""
+    wallets = list(Account.objects.raw(USER_WALLETS, [expiring_before, user_id]))
+    for wallet in wallets:
+        wallet.asset = asset_by_id(wallet.asset_id)
+    return sorted(wallets, key=lambda wallet: wallet.asset.code)

@@ -7,6 +7,7 @@ call -> serialise the transaction. Idempotency-Key handling wraps the whole.
 from datetime import timedelta
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -21,7 +22,6 @@ from accounts.models import User
 from config.api import schema
 from ledger import services as ledger
 from ledger.models import (
-    Account,
     Asset,
     ConversionRate,
     Entry,
@@ -29,7 +29,8 @@ from ledger.models import (
     Transaction,
     TransactionType,
 )
-from ledger.selectors import get_expiring_by_account, get_transaction_with_entries, with_entries
+from ledger.reference import active_assets
+from ledger.selectors import get_transaction_with_entries, get_user_wallets, with_entries
 from wallets import services
 from wallets.api import serializers as io
 from wallets.api.access import may_see, resolve_owner
@@ -83,16 +84,12 @@ class WalletView(APIView):
     def get(self, request: Request, user: str) -> Response:
         """Balances per asset: balance, held, available and what expires in the next 30 days."""
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
-        wallets = list(
-            Account.objects.select_related("asset").filter(user=owner).order_by("asset__code")
-        )
-        if len(wallets) < Asset.objects.filter(active=True).count():
-            wallets = ledger.open_user_accounts(user=owner)  # assets added since signup
-        expiring = get_expiring_by_account(user=owner, within=EXPIRY_WINDOW)
-        body = io.WalletSerializer(
-            {"user": owner.pk, "wallets": wallets}, context={"expiring": expiring}
-        ).data
-        return Response(body)
+        expiring_before = timezone.now() + EXPIRY_WINDOW
+        wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
+        if {wallet.asset for wallet in wallets} < set(active_assets()):
+            ledger.open_user_accounts(user=owner)  # assets added since signup
+            wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
+        return Response(io.WalletSerializer({"user": owner.pk, "wallets": wallets}).data)
 
 
 class NewestFirst(CursorPagination):
