@@ -10,14 +10,22 @@ from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
 from accounts.models import RefreshTokenFamily, User
 from accounts.services import revoke_token_families
 from config.admin import ReasonForm, confirmed_action
-from ledger.amounts import to_minor_units
+from ledger.amounts import format_amount
+from ledger.forms import AmountField, clean_amount
 from ledger.models import AccountPurpose, Asset, TransactionType
 from ledger.services import credit, open_user_accounts
 
 
 class BonusForm(ReasonForm):
     asset = forms.ModelChoiceField(Asset.objects.filter(active=True), to_field_name="code")
-    amount = forms.CharField(help_text="In the asset's units, e.g. 10 or 2.50.")
+    amount = AmountField()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        minor = clean_amount(self, "amount", data.get("asset"))
+        if minor is not None:
+            data["amount"] = minor
+        return data
 
 
 @admin.register(User)
@@ -82,13 +90,14 @@ class UserAdmin(BaseUserAdmin):
             wallet = next(w for w in open_user_accounts(user=user) if w.asset_id == asset.pk)
             posted = credit(
                 account=wallet,
-                amount=to_minor_units(data["amount"], scale=asset.scale),
+                amount=data["amount"],
                 type=TransactionType.BONUS,
                 source=AccountPurpose.BONUS,
                 description=data["reason"],
                 initiated_by=request.user,
             )
-            return f"Bonus #{posted.pk} of {data['amount']} {asset.code}: {data['reason']}"
+            shown = format_amount(data["amount"], scale=asset.scale)
+            return f"Bonus #{posted.pk} of {shown} {asset.code}: {data['reason']}"
 
         return confirmed_action(
             self, request, queryset, form_class=BonusForm, title="Grant a bonus", perform=perform

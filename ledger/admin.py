@@ -2,7 +2,10 @@
 through the actions below, which call the ledger's services (and so the posting
 engine) in the acting staff user's name, after a confirmation with a reason."""
 
-from django import forms
+from functools import partial
+from operator import attrgetter
+from typing import ClassVar
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -11,7 +14,8 @@ from django.utils.html import format_html, format_html_join
 from accounts import roles
 from config.admin import ReasonForm, confirmed_action
 from ledger import services
-from ledger.amounts import format_amount, to_minor_units
+from ledger.amounts import format_amount, to_signed_minor_units
+from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
     Asset,
@@ -29,7 +33,53 @@ from ledger.selectors import get_account_balance
 RECENT_ENTRIES = 20
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+def units_name(field: str) -> str:
+    """The admin attribute showing a minor-unit field in its asset's units."""
+    return f"{field}_in_units"
+
+
+def _units_column(field: str, asset_path: str):
+    asset_of = attrgetter(asset_path)
+
+    @admin.display(description=field.replace("_", " "), ordering=field)
+    def show(modeladmin, row) -> str:
+        value = getattr(row, field)
+        return "" if value is None else format_amount(value, scale=asset_of(row).scale)
+
+    return show
+
+
+class AmountsInUnits:
+    """Admin mixin: the minor-unit fields in `amounts` (field -> dotted path from the row
+    to its asset) are listed, shown on view-only pages and typed in forms in the asset's
+    units, never as raw minor units (525 for 5.25 COIN)."""
+
+    amounts: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for field, asset_path in cls.amounts.items():
+            setattr(cls, units_name(field), _units_column(field, asset_path))
+        # A form can offer only an asset that is a field of the row itself.
+        editable = {field: path for field, path in cls.amounts.items() if "." not in path}
+        if editable:
+            cls.form = amounts_form(editable)
+
+    def _in_units(self, names) -> list:
+        return [units_name(name) if name in self.amounts else name for name in names]
+
+    def get_list_display(self, request):
+        return self._in_units(super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fields
+        # A view-only page shows each field as it is stored unless told otherwise.
+        return self._in_units(fields)
+
+
+class ReadOnlyAdmin(AmountsInUnits, admin.ModelAdmin):
     """Ledger rows: no add, change or delete for anyone, superusers included."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -61,14 +111,27 @@ class AssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConversionRate)
-class ConversionRateAdmin(admin.ModelAdmin):
+class ConversionRateAdmin(AmountsInUnits, admin.ModelAdmin):
+    amounts = {"from_amount": "from_asset", "to_amount": "to_asset"}
     list_display = ["__str__", "active"]
     list_filter = ["active", "from_asset", "to_asset"]
     list_select_related = ["from_asset", "to_asset"]
 
 
 class AdjustmentForm(ReasonForm):
-    amount = forms.CharField(help_text="Signed, in the asset's units: 25 credits, -25 debits.")
+    amount = AmountField(help_text="Signed, in the asset's units: 25 or +25 credits, -25 debits.")
+
+    def __init__(self, *args, assets: list[Asset], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.assets = assets
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Checked against every selected wallet's asset before anything is posted.
+        for asset in self.assets:
+            if clean_amount(self, "amount", asset, parse=to_signed_minor_units) is None:
+                break
+        return data
 
 
 @admin.register(Account)
@@ -190,20 +253,22 @@ class AccountAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Post an adjustment (credit or debit)", permissions=["post"])
     def post_adjustment(self, request, queryset: QuerySet):
+        wallets = queryset.filter(user__isnull=False)
+
         def perform(account: Account, data: dict) -> str:
-            text = data["amount"].strip()
-            sign = -1 if text.startswith("-") else 1
-            minor = sign * to_minor_units(text.lstrip("+-"), scale=account.asset.scale)
+            minor = to_signed_minor_units(data["amount"], scale=account.asset.scale)
             posted = services.adjust(
                 account=account, amount=minor, reason=data["reason"], initiated_by=request.user
             )
-            return f"Adjustment #{posted.pk} of {text}: {data['reason']}"
+            shown = format_amount(minor, scale=account.asset.scale)
+            return f"Adjustment #{posted.pk} of {shown} {account.asset}: {data['reason']}"
 
+        assets = list(Asset.objects.filter(accounts__in=wallets).distinct())
         return confirmed_action(
             self,
             request,
-            queryset.filter(user__isnull=False),
-            form_class=AdjustmentForm,
+            wallets,
+            form_class=partial(AdjustmentForm, assets=assets),
             title="Post an adjustment",
             perform=perform,
         )
@@ -231,9 +296,10 @@ class AccountAdmin(ReadOnlyAdmin):
         )
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(AmountsInUnits, admin.TabularInline):
     model = Entry
-    fields = ["account", "asset", "amount", "balance_after"]
+    amounts = {"amount": "asset", "balance_after": "asset"}
+    fields = ["account", "asset", units_name("amount"), units_name("balance_after")]
     readonly_fields = fields
     can_delete = False
     extra = 0
@@ -291,6 +357,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 @admin.register(Entry)
 class EntryAdmin(ReadOnlyAdmin):
+    amounts = {"amount": "asset", "balance_after": "asset"}
     list_display = [
         "id",
         "transaction",
@@ -308,6 +375,7 @@ class EntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(ReadOnlyAdmin):
+    amounts = {"amount": "account.asset", "captured_amount": "account.asset"}
     list_display = [
         "id",
         "account",
@@ -325,6 +393,7 @@ class HoldAdmin(ReadOnlyAdmin):
 
 @admin.register(Lot)
 class LotAdmin(ReadOnlyAdmin):
+    amounts = {"amount": "account.asset", "remaining": "account.asset"}
     list_display = ["id", "account", "amount", "remaining", "expires_at"]
     search_fields = ["account__user__email"]
     list_select_related = ["account__user", "account__asset"]
@@ -332,10 +401,11 @@ class LotAdmin(ReadOnlyAdmin):
 
 @admin.register(DailyTotal)
 class DailyTotalAdmin(ReadOnlyAdmin):
+    amounts = {"credited": "asset", "debited": "asset"}
     list_display = ["day", "account", "type", "credited", "debited", "entries"]
     list_filter = ["type", "asset"]
     date_hierarchy = "day"
-    list_select_related = ["account__user", "account__asset"]
+    list_select_related = ["account__user", "account__asset", "asset"]
 
 
 @admin.register(OutboxEvent)

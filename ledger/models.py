@@ -28,7 +28,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-MAX_AMOUNT = 10**15  # in minor units; larger amounts are refused as absurd
+from ledger.amounts import MAX_AMOUNT as MAX_AMOUNT  # re-exported: the services import it here
+from ledger.amounts import format_amount
 
 
 class Asset(models.Model):
@@ -76,7 +77,9 @@ class ConversionRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_amount} {self.from_asset} -> {self.to_amount} {self.to_asset}"
+        shown_from = format_amount(self.from_amount, scale=self.from_asset.scale)
+        shown_to = format_amount(self.to_amount, scale=self.to_asset.scale)
+        return f"{shown_from} {self.from_asset} -> {shown_to} {self.to_asset}"
 
 
 class AccountPurpose(models.TextChoices):
@@ -253,7 +256,9 @@ class Entry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount:+} on {self.account_id} (#{self.transaction_id})"
+        shown = format_amount(self.amount, scale=self.asset.scale)
+        sign = "+" if self.amount > 0 else ""
+        return f"{sign}{shown} {self.asset} on {self.account_id} (#{self.transaction_id})"
 
 
 class DailyTotal(models.Model):
@@ -279,7 +284,9 @@ class DailyTotal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account_id} {self.day} {self.type} +{self.credited} -{self.debited}"
+        scale = self.asset.scale
+        credited, debited = (format_amount(v, scale=scale) for v in (self.credited, self.debited))
+        return f"{self.account_id} {self.day} {self.type} +{credited} -{debited} {self.asset}"
 
 
 class Hold(models.Model):
@@ -329,7 +336,8 @@ class Hold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"hold #{self.pk} {self.amount} {self.status}"
+        shown = format_amount(self.amount, scale=self.account.asset.scale)
+        return f"hold #{self.pk} {shown} {self.account.asset} {self.status}"
 
 
 class Lot(models.Model):
@@ -358,7 +366,11 @@ class Lot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"lot #{self.pk} {self.remaining}/{self.amount} until {self.expires_at:%Y-%m-%d}"
+        asset = self.account.asset
+        remaining, amount = (
+            format_amount(v, scale=asset.scale) for v in (self.remaining, self.amount)
+        )
+        return f"lot #{self.pk} {remaining}/{amount} {asset} until {self.expires_at:%Y-%m-%d}"
 
 
 class OutboxEvent(models.Model):

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from ledger.amounts import format_amount
 from ledger.errors import (
     AlreadyReversed,
     AssetNotTransferable,
@@ -184,10 +185,14 @@ def convert(*, source: Account, destination: Account, amount: int, **details: An
         raise ValidationError(
             f"No conversion from {source.asset.code} to {destination.asset.code}."
         )
+    rate_shown = {
+        "from_amount": format_amount(rate.from_amount, scale=source.asset.scale),
+        "to_amount": format_amount(rate.to_amount, scale=destination.asset.scale),
+    }
     if amount % rate.from_amount:
         raise ValidationError(
-            f"Amount must be a multiple of {rate.from_amount} {source.asset.code}.",
-            details={"multiple_of": rate.from_amount},
+            f"Amount must be a multiple of {rate_shown['from_amount']} {source.asset.code}.",
+            details={"multiple_of": rate_shown["from_amount"]},
         )
     converted = amount // rate.from_amount * rate.to_amount
     if converted > MAX_AMOUNT:
@@ -196,7 +201,7 @@ def convert(*, source: Account, destination: Account, amount: int, **details: An
     pool_out = get_system_account(purpose=AccountPurpose.CONVERSION, asset=destination.asset)
     details["metadata"] = {
         **details.get("metadata", {}),
-        "rate": {"from_amount": rate.from_amount, "to_amount": rate.to_amount},
+        "rate": rate_shown,
     }
     return post_transaction(
         type=TransactionType.CONVERT,
@@ -318,7 +323,9 @@ def capture_hold(
         hold, account = _lock_pending_hold(hold_id)
         captured = hold.amount if amount is None else amount
         if captured > hold.amount:
-            raise CaptureExceedsHold(details={"held": hold.amount})
+            raise CaptureExceedsHold(
+                details={"held": format_amount(hold.amount, scale=account.asset.scale)}
+            )
         # Release the whole hold first; the posting then debits what is captured.
         account.held -= hold.amount
         account.save(update_fields=["held"])

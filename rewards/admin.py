@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ledger.admin import ReadOnlyAdmin
+from ledger.admin import AmountsInUnits, ReadOnlyAdmin
 from rewards.models import (
     ActivityEvent,
     Campaign,
@@ -17,8 +17,11 @@ from rewards.models import (
 )
 
 
-class ConfigAdmin(admin.ModelAdmin):
-    """Configuration staff edit; rows that recorded value moving are never deleted."""
+class ConfigAdmin(AmountsInUnits, admin.ModelAdmin):
+    """Configuration staff edit, amounts in the asset's units; rows that recorded value
+    moving are never deleted."""
+
+    list_select_related = ["asset"]
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -26,6 +29,7 @@ class ConfigAdmin(admin.ModelAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ConfigAdmin):
+    amounts = {"reward": "asset"}
     list_display = [
         "title",
         "asset",
@@ -43,6 +47,7 @@ class TaskAdmin(ConfigAdmin):
 
 @admin.register(Item)
 class ItemAdmin(ConfigAdmin):
+    amounts = {"price": "asset"}
     list_display = ["name", "asset", "price", "stock", "active"]
     list_filter = ["active", "asset"]
     search_fields = ["name"]
@@ -50,6 +55,7 @@ class ItemAdmin(ConfigAdmin):
 
 @admin.register(Reward)
 class RewardAdmin(ConfigAdmin):
+    amounts = {"cost": "asset"}
     list_display = ["name", "kind", "asset", "cost", "stock", "cause", "issues_voucher", "active"]
     list_filter = ["active", "kind", "asset"]
     search_fields = ["name", "cause"]
@@ -57,6 +63,7 @@ class RewardAdmin(ConfigAdmin):
 
 @admin.register(EarningRule)
 class EarningRuleAdmin(ConfigAdmin):
+    amounts = {"amount": "asset"}
     list_display = ["event", "asset", "amount", "period", "limit_per_period", "active"]
     list_filter = ["active", "asset"]
     search_fields = ["event"]
@@ -64,12 +71,14 @@ class EarningRuleAdmin(ConfigAdmin):
 
 @admin.register(Milestone)
 class MilestoneAdmin(ConfigAdmin):
+    amounts = {"amount": "asset"}
     list_display = ["event", "count", "asset", "amount", "active"]
     list_filter = ["active"]
 
 
 @admin.register(Campaign)
 class CampaignAdmin(ConfigAdmin):
+    amounts = {"amount": "asset"}
     list_display = ["name", "asset", "amount", "audience", "status", "created_at", "finished_at"]
     list_filter = ["status", "audience", "asset"]
     search_fields = ["name"]
@@ -98,9 +107,10 @@ class RedemptionAdmin(ReadOnlyAdmin):
 
 @admin.register(Purchase)
 class PurchaseAdmin(ReadOnlyAdmin):
+    amounts = {"unit_price": "item.asset"}
     list_display = ["id", "user", "item", "quantity", "unit_price", "transaction", "created_at"]
     search_fields = ["user__email", "item__name"]
-    list_select_related = ["user", "item"]
+    list_select_related = ["user", "item__asset"]
 
 
 @admin.register(TaskCompletion)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ledger.amounts import format_amount
 from ledger.models import Asset, Transaction
 
 USER = settings.AUTH_USER_MODEL
@@ -184,7 +185,7 @@ class EarningRule(models.Model):
         ordering = ["event"]
 
     def __str__(self) -> str:
-        return f"{self.event} +{self.amount} {self.asset}"
+        return f"{self.event} +{format_amount(self.amount, scale=self.asset.scale)} {self.asset}"
 
 
 class ActivityEvent(models.Model):

@@ -98,7 +98,8 @@ def read_rows(path: Path, assets: dict[str, Asset]) -> Iterator[Row | tuple[int,
                     raise ValueError("from and to are the same")
                 if all(isinstance(p, str) for p in parties) and not asset.transferable:
                     raise ValueError(f"{asset.code} is not transferable between users")
-                minor = to_minor_units(amount, scale=asset.scale)
+                # The cell as written: the amount grammar refuses whitespace, never trims it.
+                minor = to_minor_units(raw[COLUMNS.index("amount")], scale=asset.scale)
             except (ValueError, DomainError) as error:
                 yield line, getattr(error, "message", str(error))
                 continue

@@ -135,7 +135,7 @@ def test_convert_non_multiple_of_rate_is_refused(alice):
     with pytest.raises(ValidationError) as refused:
         convert(source=silver, destination=wallet(alice, "GOLD"), amount=75)
 
-    assert refused.value.details == {"multiple_of": 50}
+    assert refused.value.details == {"multiple_of": "50"}
     assert Entry.objects.count() == before
     assert wallet(alice, "SILVER").balance == 120
 

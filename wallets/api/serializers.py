@@ -15,16 +15,19 @@ MAX_METADATA_BYTES = 4096
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"},
             {"type": "integer", "minimum": 1},
         ],
         "example": "100",
     }
 )
 class AmountField(serializers.Field):
-    """An amount as an integer or a decimal string; scaled to minor units by the serializer."""
+    """An amount as a JSON integer or a decimal string; the serializer parses it with the
+    asset's scale (ledger.amounts), which refuses everything else."""
 
-    default_error_messages = {"invalid": "Amount must be an integer or a decimal string."}
+    default_error_messages = {
+        "invalid": "Amount must be an integer or a string of digits, not a float."
+    }
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):

@@ -1,8 +1,11 @@
+from collections import Counter
+
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from ledger.amounts import format_amount
 from ledger.management.progress import ProgressLine
-from ledger.models import Lot
+from ledger.models import Asset, Lot
 from ledger.services import expire_lots, release_expired_holds
 
 
@@ -23,16 +26,30 @@ class Command(BaseCommand):
         )
         total = due.count()
         progress = ProgressLine(self.stdout, "wallets", every=100)
-        expired = amount = 0
+        expired = 0
+        per_asset: Counter[Asset] = Counter()
         for done, account_id in enumerate(due.iterator(), start=1):
             posted = expire_lots(account_id=account_id, now=now)
             if posted is not None:
                 expired += 1
-                amount += posted.entries.filter(amount__gt=0).get().amount
+                credit = posted.entries.select_related("asset").get(amount__gt=0)
+                per_asset[credit.asset] += credit.amount
             progress(done, total)
         progress.finish()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Expired {amount} minor units from {expired} wallets; released {released} holds."
+                f"Expired {shown_totals(per_asset)} from {expired} wallets; "
+                f"released {released} holds."
             )
         )
+
+
+def shown_totals(per_asset: Counter[Asset]) -> str:
+    """Each asset's total in its own units ("5.25 COIN, 80 CITY_POINTS"): minor units of
+    different assets do not add up."""
+    if not per_asset:
+        return "nothing"
+    return ", ".join(
+        f"{format_amount(amount, scale=asset.scale)} {asset.code}"
+        for asset, amount in sorted(per_asset.items(), key=lambda item: item[0].code)
+    )
