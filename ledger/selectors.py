@@ -44,4 +44,5 @@ def get_user_wallets(*, user_id: int, expiring_before: datetime) -> list[Account
     wallets = list(Account.objects.raw(USER_WALLETS, [expiring_before, user_id]))
     for wallet in wallets:
         wallet.asset = asset_by_id(wallet.asset_id)
+        wallet.expiring = int(wallet.expiring)  # PostgreSQL sums bigints as numeric
     return sorted(wallets, key=lambda wallet: wallet.asset.code)
