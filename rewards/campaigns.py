@@ -78,11 +78,10 @@ def pay_each_once(
             )
             for user_id in chunk
         ]
-        started = timezone.now()
         for user_id, outcome in zip(chunk, post_batch(postings), strict=True):
             if isinstance(outcome, DomainError):
                 payout.failed[user_id] = outcome.code
-            elif outcome.created_at < started:  # paid by an earlier run
+            elif outcome.replayed:  # paid by an earlier run
                 payout.already_paid += 1
             else:
                 payout.paid += 1

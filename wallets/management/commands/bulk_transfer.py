@@ -1,4 +1,3 @@
-import csv
 import time
 from pathlib import Path
 
@@ -6,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.management.progress import ProgressLine
 from wallets.bulk import BATCH, COLUMNS, WORKERS, post_file, validate
+from wallets.csv_output import SafeWriter
 
 
 def positive(text: str) -> int:
@@ -19,7 +19,8 @@ class Command(BaseCommand):
     help = (
         "Post the rows of a CSV file (from,to,asset,amount,reference; from/to a user's email "
         "or a system account such as TREASURY or DONATION:aid). Validates the whole file "
-        "first; re-running the same file posts nothing twice."
+        "first. Each row is keyed by its reference, across every bulk transfer: running a "
+        "file again, edited or not, posts only references never posted before."
     )
 
     def add_arguments(self, parser) -> None:
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         progress = ProgressLine(self.stdout, "rows", every=1)
         posting_started = time.monotonic()
         with result.open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
+            writer = SafeWriter(stream)
             writer.writerow(["line", *COLUMNS, "status", "transaction_id", "error"])
             summary = post_file(
                 file,
