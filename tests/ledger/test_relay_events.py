@@ -3,6 +3,7 @@
 import json
 import os
 import uuid
+from io import StringIO
 
 import pika
 import pytest
@@ -57,6 +58,18 @@ def test_relay_events_publishes_each_event_once(alice, bound_queue):
     assert earned[0][0] == "ledger.transaction.posted"
     assert earned[0][2] == str(OutboxEvent.objects.get(payload__transaction_id=posted.pk).pk)
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+
+
+def test_relay_events_prints_its_summary_once_and_no_client_logging(alice, bound_queue, caplog):
+    for _ in range(3):
+        earn(alice, 1)
+    waiting = OutboxEvent.objects.filter(published_at__isnull=True).count()
+    out = StringIO()
+
+    call_command("relay_events", "--batch-size", "2", stdout=out)
+
+    assert out.getvalue() == f"published {waiting} events\n"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pika")] == []
 
 
 def test_relay_batch_marks_nothing_when_publishing_fails(alice):

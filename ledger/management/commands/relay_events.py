@@ -18,14 +18,17 @@ class Command(BaseCommand):
         if not settings.AMQP_URL:
             raise CommandError("AMQP_URL is not set: events stay in the outbox until it is.")
         publisher = RabbitPublisher()
+        # A running count only on a terminal: in a log it would repeat the summary.
+        live = self.stdout.isatty()
         sent = 0
         try:
             while True:
                 count = relay_batch(publish=publisher, batch_size=batch_size)
                 sent += count
                 if count:
-                    self.stdout.write(f"\rpublished {sent} events", ending="")
-                    self.stdout.flush()
+                    if live:
+                        self.stdout.write(f"\rpublished {sent} events", ending="")
+                        self.stdout.flush()
                     continue
                 if not forever:
                     break
@@ -34,4 +37,4 @@ class Command(BaseCommand):
             pass
         finally:
             publisher.close()
-        self.stdout.write(f"\rpublished {sent} events")
+        self.stdout.write(("\r" if live else "") + f"published {sent} events")
