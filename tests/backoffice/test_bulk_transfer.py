@@ -297,6 +297,23 @@ def test_rows_refused_by_the_ledger_are_reported_and_the_rest_posted(tmp_path, a
     assert wallet(alice, "GOLD").balance == 60
 
 
+def test_a_result_path_naming_the_input_file_is_refused_before_anything(tmp_path, alice, bob):
+    path = write(tmp_path, "TREASURY,bob@example.com,SILVER,10,pay-1\n")
+    content = path.read_text()
+
+    with pytest.raises(CommandError, match="overwrite"):
+        call_command(
+            "bulk_transfer",
+            str(path),
+            "--result",
+            str(tmp_path / "." / path.name),
+            stdout=StringIO(),
+        )
+
+    assert path.read_text() == content
+    assert wallet(bob, "SILVER").balance == 0
+
+
 def test_a_file_without_the_header_is_refused(tmp_path, alice):
     path = tmp_path / "bad.csv"
     path.write_text("a,b,c\n")

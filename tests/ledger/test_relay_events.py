@@ -87,3 +87,11 @@ def test_relay_events_without_amqp_url_refuses(settings):
 
     with pytest.raises(CommandError):
         call_command("relay_events")
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_relay_events_refuses_a_batch_size_below_one(alice, bound_queue, size):
+    with pytest.raises(CommandError):
+        call_command("relay_events", "--batch-size", size, stdout=StringIO())
+
+    assert not OutboxEvent.objects.filter(published_at__isnull=False).exists()

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.management.arguments import positive
 from ledger.relay import RabbitPublisher, relay_batch
 
 
@@ -11,7 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--forever", action="store_true", help="Keep polling for new events.")
-        parser.add_argument("--batch-size", type=int, default=100)
+        parser.add_argument("--batch-size", type=positive, default=100)
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
 
     def handle(self, *args, forever: bool, batch_size: int, interval: float, **options) -> None:

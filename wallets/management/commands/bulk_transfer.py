@@ -3,16 +3,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.management.arguments import positive
 from ledger.management.progress import ProgressLine
 from wallets.bulk import BATCH, COLUMNS, WORKERS, post_file, validate
 from wallets.csv_output import SafeWriter
-
-
-def positive(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise ValueError(text)
-    return number
 
 
 class Command(BaseCommand):
@@ -58,6 +52,9 @@ class Command(BaseCommand):
     ) -> None:
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
+        result = result or file.with_suffix(".result.csv")
+        if result.resolve() == file.resolve():
+            raise CommandError("--result would overwrite the file being posted.")
         started = time.monotonic()
         try:
             rows, errors, users = validate(file)
@@ -71,7 +68,6 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(self.style.SUCCESS("Dry run: nothing was posted."))
             return
-        result = result or file.with_suffix(".result.csv")
         progress = ProgressLine(self.stdout, "rows", every=1)
         posting_started = time.monotonic()
         with result.open("w", newline="", encoding="utf-8") as stream:
