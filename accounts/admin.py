@@ -100,7 +100,14 @@ class UserAdmin(BaseUserAdmin):
             return f"Bonus #{posted.pk} of {shown} {asset.code}: {data['reason']}"
 
         return confirmed_action(
-            self, request, queryset, form_class=BonusForm, title="Grant a bonus", perform=perform
+            self,
+            request,
+            queryset,
+            form_class=BonusForm,
+            title="Grant a bonus",
+            notice="Posts a BONUS transaction from the BONUS account to each selected user's "
+            "wallet, through the posting engine, in your name.",
+            perform=perform,
         )
 
     add_fieldsets = [

@@ -48,10 +48,10 @@ def main() -> None:
     with path.open("w") as out:
         out.write("from,to,asset,amount,reference\n")
         for line, email in enumerate(emails):
-            out.write(f"TREASURY,{email},COIN,1000.00,fund-{line}\n")
+            out.write(f"TREASURY,{email},COIN,1000.00,fund-{run}-{line}\n")
         for line in range(args.rows - len(emails)):
             source, target = rng.sample(emails, 2)
-            out.write(f"{source},{target},COIN,{rng.randint(1, 500) / 100:.2f},t-{line}\n")
+            out.write(f"{source},{target},COIN,{rng.randint(1, 500) / 100:.2f},t-{run}-{line}\n")
 
     print(
         f"{args.rows} rows among {args.users} users, {args.workers} workers, "

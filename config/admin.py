@@ -2,6 +2,7 @@
 every value-moving admin action goes through."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,10 +31,14 @@ def confirmed_action(
     *,
     form_class: type[forms.Form],
     title: str,
-    perform: Callable[[object, dict], str],
+    notice: str,
+    perform: Callable[[Any, dict], str],
+    describe: Callable[[Any], str] = str,
 ):
-    """Show a form (with its required reason) for the selected rows; on confirmation call
-    perform(row, cleaned_data) for each, log it in the admin history, and report."""
+    """Show a form (with its required reason) for the selected rows, saying what the
+    action does (`notice`) and what each row is (`describe`: text, or HTML marked safe);
+    on confirmation call perform(row, cleaned_data) for each, log it in the admin
+    history, and report."""
     form = form_class(request.POST if "confirm" in request.POST else None)
     if "confirm" in request.POST and form.is_valid():
         done = 0
@@ -58,8 +63,9 @@ def confirmed_action(
         {
             **modeladmin.admin_site.each_context(request),
             "title": title,
+            "notice": notice,
             "form": form,
-            "rows": queryset,
+            "rows": [(row.pk, describe(row)) for row in queryset],
             "action": request.POST.get("action"),
             "checkbox_name": ACTION_CHECKBOX_NAME,
             "opts": modeladmin.model._meta,

@@ -7,7 +7,7 @@ from operator import attrgetter
 from typing import ClassVar
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -96,6 +96,54 @@ def amount(value: int, asset: Asset) -> str:
     return format_amount(value, scale=asset.scale)
 
 
+def party(account: Account) -> str:
+    """Who holds an account: the user's email, or the system purpose (and label)."""
+    if account.user_id:
+        return account.user.email
+    return f"{account.purpose}:{account.label}" if account.label else account.purpose
+
+
+def describe_reversal(txn: Transaction) -> str:
+    """What reversing a transaction moves, for its confirmation page: the amount per asset,
+    and each entry's party with its signed amount and the reversal's opposite one."""
+    entries = list(txn.entries.all())
+    credited: dict[Asset, int] = {}
+    for entry in entries:
+        credited[entry.asset] = credited.get(entry.asset, 0) + max(entry.amount, 0)
+    moved = ", ".join(f"{amount(total, asset)} {asset.code}" for asset, total in credited.items())
+    warning = ""
+    if txn.type == Transaction.Type.REVERSAL:
+        warning = "A reversal is not reversed (post an adjustment): this one will be refused."
+    elif getattr(txn, "reversal", None) is not None:
+        warning = f"Already reversed by #{txn.reversal.pk}: this one will be refused."
+    return format_html(
+        "<strong>#{} {}</strong> of {}, reference {}, {} {}{}"
+        "<table><thead><tr><th>account</th><th>party</th><th>asset</th><th>amount</th>"
+        "<th>reversal posts</th></tr></thead><tbody>{}</tbody></table>",
+        txn.pk,
+        txn.type,
+        moved,
+        txn.reference or "(none)",
+        f"{txn.created_at:%Y-%m-%d %H:%M}",
+        f"({txn.description})" if txn.description else "",
+        format_html('<p class="errornote">{}</p>', warning) if warning else "",
+        format_html_join(
+            "",
+            "<tr><td>#{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    e.account_id,
+                    party(e.account),
+                    e.asset.code,
+                    amount(e.amount, e.asset),
+                    amount(-e.amount, e.asset),
+                )
+                for e in entries
+            ),
+        ),
+    )
+
+
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "scale", "transferable", "expiry_days", "active"]
@@ -116,6 +164,22 @@ class ConversionRateAdmin(AmountsInUnits, admin.ModelAdmin):
     list_display = ["__str__", "active"]
     list_filter = ["active", "from_asset", "to_asset"]
     list_select_related = ["from_asset", "to_asset"]
+
+
+# Freezing changes a wallet's status only: nothing is posted to the ledger.
+STATUS_NOTICES = {
+    Account.Status.FROZEN: "Sets each selected wallet's status to FROZEN; no transaction is "
+    "posted. A frozen wallet refuses its owner's debits and transfers (wallet_frozen); staff "
+    "adjustments, reversals and expiry still apply.",
+    Account.Status.ACTIVE: "Sets each selected wallet's status back to ACTIVE; no transaction "
+    "is posted.",
+}
+
+
+class StatusForm(ReasonForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = "Recorded in the admin history."
 
 
 class AdjustmentForm(ReasonForm):
@@ -270,6 +334,8 @@ class AccountAdmin(ReadOnlyAdmin):
             wallets,
             form_class=partial(AdjustmentForm, assets=assets),
             title="Post an adjustment",
+            notice="Posts an ADJUSTMENT transaction to each selected wallet (against the "
+            "TREASURY account), through the posting engine, in your name.",
             perform=perform,
         )
 
@@ -290,8 +356,9 @@ class AccountAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset.filter(user__isnull=False),
-            form_class=ReasonForm,
+            form_class=StatusForm,
             title=f"Set wallets {status}",
+            notice=STATUS_NOTICES[status],
             perform=perform,
         )
 
@@ -345,13 +412,18 @@ class TransactionAdmin(ReadOnlyAdmin):
             )
             return f"Reversed by #{reversal.pk}: {data['reason']}"
 
+        entries = Entry.objects.select_related("account__user", "asset").order_by("id")
         return confirmed_action(
             self,
             request,
-            queryset,
+            queryset.select_related("reversal").prefetch_related(Prefetch("entries", entries)),
             form_class=ReasonForm,
             title="Reverse transactions",
+            notice="Posts a REVERSAL transaction for each selected transaction, through the "
+            "posting engine, in your name: each entry below is posted again with the opposite "
+            "sign. It is refused if a wallet no longer has what it would give back.",
             perform=perform,
+            describe=describe_reversal,
         )
 
 

@@ -13,12 +13,10 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
 from queue import SimpleQueue
 from typing import Any
 
 from django.db import connection
-from django.utils import timezone
 
 from ledger.posting import Posting, Result, post_batch
 
@@ -26,8 +24,7 @@ from ledger.posting import Posting, Result, post_batch
 @dataclass
 class PostedBatch:
     tag: Any  # whatever the caller submitted the batch with
-    results: list[Result] | None = None
-    started: datetime | None = None  # a transaction created before this was posted earlier
+    results: list[Result] | None = None  # a replay's transaction has `replayed` set
     error: BaseException | None = None
 
 
@@ -93,8 +90,7 @@ class ParallelPoster:
         error = future.exception()
         if error is not None:
             return PostedBatch(tag, error=error)
-        started, results = future.result()
-        return PostedBatch(tag, results, started)
+        return PostedBatch(tag, future.result())
 
     def _work(self) -> None:
         try:
@@ -106,9 +102,8 @@ class ParallelPoster:
     def _run(self, number: int, postings: Sequence[Posting], future: Future) -> None:
         try:
             self.turns.wait(number)
-            started = timezone.now()
             results = post_batch(postings, on_locked=lambda: self.turns.pass_on(number))
-            future.set_result((started, results))
+            future.set_result(results)
         except BaseException as error:  # handed to the submitting thread
             future.set_exception(error)
         finally:

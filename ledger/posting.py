@@ -11,6 +11,9 @@ nor updated: their balance is the sum of their entries.
 
 `post_transaction` is the one-posting case, used by every service; it also
 serialises on its idempotency key and raises what a posting was refused for.
+A transaction found already posted under its key (before this call) comes back with
+`replayed` set: callers tell a replay from a new posting by it, not by timestamps (a
+concurrent first use may commit after the replaying caller started).
 """
 
 from collections import defaultdict
@@ -222,6 +225,8 @@ def _earlier_postings(keys: list[str]) -> dict[str, tuple[Transaction, list]]:
     legs = defaultdict(list)
     for txn_id, account_id, amount in rows:
         legs[txn_id].append((account_id, amount))
+    for txn in txns.values():
+        txn.replayed = True
     return {txn.idempotency_key: (txn, sorted(legs[pk])) for pk, txn in txns.items()}
 
 

@@ -3,7 +3,9 @@
 Payments are BONUS transactions, BATCH users per database transaction, each with an
 idempotency key naming the campaign and the user, so a run stopped at any point can
 be run again: users already paid are replays, nobody is paid twice. The campaign also keeps the last
-user id it reached, so a resumed run starts there instead of from the top.
+user id it reached, so a resumed run starts there instead of from the top. A campaign
+that is done is not run again (its audience may have grown since), and a month is paid
+its active bonus only once it is over, unless forced.
 """
 
 from collections.abc import Callable, Iterable
@@ -19,7 +21,9 @@ from ledger.errors import DomainError
 from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
 from ledger.posting import Leg, Posting, post_batch
 from ledger.services import get_system_account
+from rewards.errors import CampaignDone, PeriodNotOver
 from rewards.models import Campaign
+from rewards.periods import wallet_today
 from wallets.services import get_wallets
 
 Progress = Callable[[int, int], None]
@@ -78,11 +82,10 @@ def pay_each_once(
             )
             for user_id in chunk
         ]
-        started = timezone.now()
         for user_id, outcome in zip(chunk, post_batch(postings), strict=True):
             if isinstance(outcome, DomainError):
                 payout.failed[user_id] = outcome.code
-            elif outcome.created_at < started:  # paid by an earlier run
+            elif outcome.replayed:  # paid by an earlier run
                 payout.already_paid += 1
             else:
                 payout.paid += 1
@@ -95,7 +98,11 @@ def pay_each_once(
 
 
 def run_campaign(campaign: Campaign, *, progress: Progress | None = None) -> Payout:
-    """Pay the campaign's audience, resuming after the last checkpoint of an earlier run."""
+    """Pay the campaign's audience, resuming after the last checkpoint of an earlier run.
+    Raises CampaignDone for a campaign already paid out: users who joined its audience
+    since would be paid by a second run."""
+    if campaign.status == Campaign.Status.DONE:
+        raise CampaignDone(details={"campaign": campaign.pk, "finished_at": campaign.finished_at})
     if campaign.status == Campaign.Status.DRAFT:
         campaign.status = Campaign.Status.RUNNING
         campaign.save(update_fields=["status"])
@@ -122,10 +129,19 @@ def run_campaign(campaign: Campaign, *, progress: Progress | None = None) -> Pay
 
 
 def pay_monthly_active_bonus(
-    *, month: date, asset: Asset, amount: int, progress: Progress | None = None
+    *,
+    month: date,
+    asset: Asset,
+    amount: int,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> Payout:
-    """A BONUS for every user who earned anything in the month starting at `month`."""
+    """A BONUS for every user who earned anything in the month starting at `month`.
+    Raises PeriodNotOver for a month not over yet (today in WALLET_TIME_ZONE), unless
+    forced: users who earn later in the month would miss a payout made now."""
     next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    if next_month > wallet_today() and not force:
+        raise PeriodNotOver(details={"month": f"{month:%Y-%m}", "ends": next_month.isoformat()})
     earners = (
         DailyTotal.objects.filter(type=TransactionType.EARN, day__gte=month, day__lt=next_month)
         .values_list("account__user_id", flat=True)

@@ -2,13 +2,17 @@
 
 Rows are (from, to, asset, amount, reference); from/to is a user's email or a system
 account (TREASURY, BONUS, REWARDS, REVENUE, CONVERSION, EXPIRED, DONATION:<cause>).
-The file is streamed, never held in memory. Each row's idempotency key is the file's
-hash and the row's line number, so running the same file again (after an
-interruption, say) replays what was posted and posts only the rest.
+The file is streamed, never held in memory.
+
+A row's `reference` is its identity: the row is posted under the idempotency key
+`bulk:<reference>`, one namespace for every bulk transfer whoever runs it, so running a
+file again (after an interruption, edited, re-sorted, re-exported, or by another
+operator) posts only the references never posted before. A reference posted before
+with another from, to, asset or amount is refused as `idempotency_key_reused`, never
+paid again. Line numbers only locate rows in messages and the result file.
 """
 
 import csv
-import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +27,13 @@ from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
 from ledger.posting import Leg, Posting
 from ledger.services import get_system_account
+from wallets.csv_output import SafeWriter
 from wallets.services import CREDIT_SOURCES, get_wallets
 
 COLUMNS = ["from", "to", "asset", "amount", "reference"]
+KEY_PREFIX = "bulk:"
+# The key `bulk:<reference>` must fit the ledger's 255-character idempotency key.
+MAX_REFERENCE = 255 - len(KEY_PREFIX)
 BATCH = 1000
 # Database connections posting batches side by side (ledger.batches).
 WORKERS = 2
@@ -52,14 +60,6 @@ class Summary:
     already_posted: int = 0
     refused: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
-
-
-def file_key(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:24]
 
 
 def _party(text: str) -> str | tuple[str, str]:
@@ -103,17 +103,19 @@ def read_rows(path: Path, assets: dict[str, Asset]) -> Iterator[Row | tuple[int,
             except (ValueError, DomainError) as error:
                 yield line, getattr(error, "message", str(error))
                 continue
-            if len(reference) > 255 or "\x00" in reference:
-                yield line, "reference is longer than 255 characters or has NUL"
+            if not reference or len(reference) > MAX_REFERENCE or "\x00" in reference:
+                yield line, f"reference is required: 1 to {MAX_REFERENCE} characters, no NUL"
                 continue
             yield Row(line, *parties, asset, minor, reference, raw)
 
 
 def validate(path: Path) -> tuple[int, list[tuple[int, str]], dict[str, int]]:
-    """Check the whole file: (row count, [(line, error)], email -> user id)."""
+    """Check the whole file: (row count, [(line, error)], email -> user id).
+    A reference used twice in the file is an error: each names one payment."""
     assets = {asset.code: asset for asset in Asset.objects.filter(active=True)}
     errors: list[tuple[int, str]] = []
     emails: set[str] = set()
+    first_lines: dict[str, int] = {}
     count = 0
     for row in read_rows(path, assets):
         count += 1
@@ -121,6 +123,9 @@ def validate(path: Path) -> tuple[int, list[tuple[int, str]], dict[str, int]]:
             errors.append(row)
             continue
         emails.update(p for p in (row.source, row.target) if isinstance(p, str))
+        first = first_lines.setdefault(row.reference, row.line)
+        if first != row.line:
+            errors.append((row.line, f"reference {row.reference!r} is already on line {first}"))
     users = _user_ids(emails)
     if len(users) < len(emails):
         for row in read_rows(path, assets):
@@ -181,7 +186,7 @@ def post_file(
     path: Path,
     *,
     users: dict[str, int],
-    result: csv.writer,
+    result: SafeWriter,
     progress: Callable[[int], None] | None = None,
     initiated_by: User | None = None,
     batch_size: int = BATCH,
@@ -190,7 +195,6 @@ def post_file(
     """Post every row, batch_size rows per database transaction, on `workers` connections,
     writing one result line per row. On an error or an interrupt it stops reading, lets
     the batches in flight finish, records them, then raises."""
-    key = file_key(path)
     assets = {asset.code: asset for asset in Asset.objects.filter(active=True)}
     accounts = AccountCache(users)
     summary = Summary()
@@ -209,7 +213,7 @@ def post_file(
     rows = (row for row in read_rows(path, assets) if isinstance(row, Row))
     try:
         for batch in batched(rows, batch_size):
-            postings = _postings_for(batch, key, accounts.for_rows(batch), initiated_by)
+            postings = _postings_for(batch, accounts.for_rows(batch), initiated_by)
             record(poster.submit(postings, tag=batch))
     finally:
         record(poster.finish())
@@ -217,7 +221,7 @@ def post_file(
 
 
 def _postings_for(
-    rows: Sequence[Row], key: str, accounts: dict[tuple, Account], initiated_by: User | None
+    rows: Sequence[Row], accounts: dict[tuple, Account], initiated_by: User | None
 ) -> list[Posting]:
     postings = []
     for row in rows:
@@ -226,7 +230,7 @@ def _postings_for(
             Posting(
                 type=_type_for(source, target),
                 legs=[Leg(source, -row.amount), Leg(target, row.amount)],
-                idempotency_key=f"bulk:{key}:{row.line}",
+                idempotency_key=KEY_PREFIX + row.reference,
                 reference=row.reference,
                 description="Bulk transfer",
                 metadata={"line": row.line},
@@ -236,13 +240,15 @@ def _postings_for(
     return postings
 
 
-def _record(batch: PostedBatch, result: csv.writer, summary: Summary) -> None:
+def _record(batch: PostedBatch, result: SafeWriter, summary: Summary) -> None:
     for row, outcome in zip(batch.tag, batch.results, strict=True):
         summary.rows += 1
         if isinstance(outcome, DomainError):
             summary.refused += 1
-            result.writerow([row.line, *row.raw, "refused", "", outcome.code])
-        elif outcome.created_at < batch.started:  # posted by an earlier run of this file
+            # idempotency_key_reused names the transaction posted earlier under the reference.
+            earlier = outcome.details.get("transaction_id", "")
+            result.writerow([row.line, *row.raw, "refused", earlier, outcome.code])
+        elif outcome.replayed:  # posted earlier under this reference
             summary.already_posted += 1
             result.writerow([row.line, *row.raw, "already posted", outcome.pk, ""])
         else:

@@ -167,6 +167,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # pika logs every connection step at INFO; commands print their own summary.
+    "loggers": {"pika": {"level": env_str("PIKA_LOG_LEVEL", "WARNING")}},
 }
 
 # The daily check-in and the monthly active-user bonus, in minor units.

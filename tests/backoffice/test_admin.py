@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
@@ -7,7 +9,7 @@ from django.urls import reverse
 from accounts.models import User
 from ledger.models import Account, Transaction, TransactionType
 from ledger.reconcile import record_reconciliation
-from ledger.services import place_hold
+from ledger.services import place_hold, reverse_transaction, transfer
 from rewards.demo import seed_demo
 from tests.factories import fund, spend, wallet
 
@@ -113,6 +115,58 @@ def test_reversal_action(staff_desk, alice):
 
     assert Transaction.objects.get(reverses=spent).description == "refund"
     assert wallet(alice, "GOLD").balance == 100
+
+
+def reversal_rows(page: str) -> list[tuple[str, ...]]:
+    return re.findall(
+        r"<tr><td>#\d+</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", page
+    )
+
+
+def test_the_reverse_confirmation_shows_what_is_reversed_before_anything_moves(
+    staff_desk, alice, bob
+):
+    fund(wallet(alice, "COIN"), 1000)
+    gift = transfer(
+        source=wallet(alice, "COIN"),
+        destination=wallet(bob, "COIN"),
+        amount=525,
+        reference="gift-7",
+    )
+    before = Transaction.objects.count()
+
+    page = act(staff_desk, Transaction, "reverse", [gift.pk]).content.decode()
+
+    assert f"#{gift.pk} TRANSFER</strong> of 5.25 COIN, reference gift-7" in page
+    assert reversal_rows(page) == [
+        ("alice@example.com", "COIN", "-5.25", "5.25"),
+        ("bob@example.com", "COIN", "5.25", "-5.25"),
+    ]
+    assert "Posts a REVERSAL transaction" in page
+    assert Transaction.objects.count() == before
+
+
+def test_the_reverse_confirmation_names_system_accounts_and_warns_of_a_done_reversal(
+    staff_desk, alice
+):
+    spent = spend(alice, 30)
+    reverse_transaction(transaction_id=spent.pk, reason="refund")
+
+    page = act(staff_desk, Transaction, "reverse", [spent.pk]).content.decode()
+
+    assert reversal_rows(page) == [
+        ("alice@example.com", "GOLD", "-30", "30"),
+        ("REVENUE", "GOLD", "30", "-30"),
+    ]
+    assert f"Already reversed by #{spent.reversal.pk}" in page
+
+
+@pytest.mark.parametrize("action", ["freeze", "unfreeze"])
+def test_the_freeze_confirmation_says_nothing_is_posted(staff_desk, alice, action):
+    page = act(staff_desk, Account, action, [wallet(alice, "GOLD").pk]).content.decode()
+
+    assert "no transaction is posted" in page
+    assert "posting engine" not in page and "on the transaction" not in page
 
 
 def test_bonus_action_to_selected_users(staff_desk, alice, bob):

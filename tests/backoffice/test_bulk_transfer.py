@@ -9,6 +9,7 @@ from ledger.models import AccountPurpose, Transaction, TransactionType
 from ledger.selectors import get_account_balance
 from ledger.services import get_system_account
 from tests.factories import create_user, fund, wallet
+from tests.threads import run_in_threads
 from wallets import bulk
 
 # Committed data: bulk_transfer posts on worker threads with their own connections.
@@ -24,7 +25,7 @@ def write(tmp_path, body: str, name="transfers.csv"):
 
 
 def results(path) -> list[dict]:
-    with path.with_suffix(".result.csv").open() as stream:
+    with path.with_suffix(".result.csv").open(newline="") as stream:
         return list(csv.DictReader(stream))
 
 
@@ -85,6 +86,143 @@ def test_a_malformed_file_reports_every_bad_line_and_posts_nothing(tmp_path, ali
     lines = [line.split(":")[0] for line in err.getvalue().splitlines()]
     assert lines == [f"line {n}" for n in range(3, 11)]
     assert Transaction.objects.count() == before
+
+
+def run(path, *args) -> str:
+    out = StringIO()
+    call_command("bulk_transfer", str(path), *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_a_rerun_of_the_file_with_a_row_appended_posts_only_the_new_row(
+    tmp_path, alice, bob, assert_reconciles
+):
+    first = "TREASURY,bob@example.com,SILVER,10,pay-1\nTREASURY,alice@example.com,SILVER,20,pay-2\n"
+    path = write(tmp_path, first)
+    run(path)
+
+    path.write_text(HEADER + first + "TREASURY,bob@example.com,SILVER,5,pay-3\n")
+    out = run(path)
+
+    assert "Posted 1, already posted 2, refused 0 of 3 rows" in out
+    assert [r["status"] for r in results(path)] == ["already posted"] * 2 + ["posted"]
+    assert (wallet(bob, "SILVER").balance, wallet(alice, "SILVER").balance) == (15, 20)
+    assert_reconciles()
+
+
+def test_the_same_rows_resorted_in_another_file_are_replays(tmp_path, alice, bob):
+    first = write(
+        tmp_path,
+        "TREASURY,bob@example.com,SILVER,10,pay-1\nTREASURY,alice@example.com,GOLD,3,pay-2\n",
+        name="monday.csv",
+    )
+    run(first)
+    posted = {r["reference"]: r["transaction_id"] for r in results(first)}
+
+    # another operator's export: other order, spacing, letter case and file name
+    again = write(
+        tmp_path,
+        "TREASURY,alice@example.com,GOLD,3,pay-2\n treasury , BOB@example.com,silver,10,pay-1\n",
+        name="export.csv",
+    )
+    out = run(again)
+
+    assert "Posted 0, already posted 2, refused 0 of 2 rows" in out
+    assert {r["reference"]: r["transaction_id"] for r in results(again)} == posted
+    assert (wallet(bob, "SILVER").balance, wallet(alice, "GOLD").balance) == (10, 103)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "TREASURY,bob@example.com,SILVER,11,pay-1\n",  # another amount
+        "TREASURY,alice@example.com,SILVER,10,pay-1\n",  # another recipient
+        "BONUS,bob@example.com,SILVER,10,pay-1\n",  # another source
+        "TREASURY,bob@example.com,COIN,10,pay-1\n",  # another asset
+    ],
+)
+def test_a_reference_posted_before_with_other_details_is_refused_as_a_conflict(
+    tmp_path, alice, bob, changed, assert_reconciles
+):
+    first = write(tmp_path, "TREASURY,bob@example.com,SILVER,10,pay-1\n", name="first.csv")
+    run(first)
+    earlier = results(first)[0]["transaction_id"]
+    before = Transaction.objects.count()
+    path = write(tmp_path, changed + "TREASURY,bob@example.com,SILVER,7,pay-2\n")
+
+    with pytest.raises(CommandError, match="1 rows were refused"):
+        run(path)
+
+    assert [(r["status"], r["transaction_id"], r["error"]) for r in results(path)] == [
+        ("refused", earlier, "idempotency_key_reused"),
+        ("posted", results(path)[1]["transaction_id"], ""),
+    ]
+    assert Transaction.objects.count() == before + 1
+    assert (wallet(bob, "SILVER").balance, wallet(alice, "SILVER").balance) == (17, 0)
+    assert wallet(bob, "COIN").balance == 0
+    assert_reconciles()
+
+
+@pytest.mark.parametrize("reference", ["", "   ", "x" * (bulk.MAX_REFERENCE + 1)])
+def test_a_row_without_a_usable_reference_is_a_bad_row(tmp_path, alice, bob, reference):
+    path = write(
+        tmp_path,
+        f"TREASURY,bob@example.com,SILVER,10,ok\nTREASURY,bob@example.com,SILVER,10,{reference}\n",
+    )
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="1 bad rows"):
+        call_command("bulk_transfer", str(path), stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("line 3: reference is required")
+    assert wallet(bob, "SILVER").balance == 0
+
+
+def test_a_reference_twice_in_one_file_is_a_bad_row(tmp_path, alice, bob):
+    path = write(
+        tmp_path,
+        "TREASURY,bob@example.com,SILVER,10,pay-1\n"
+        "TREASURY,alice@example.com,SILVER,10,pay-2\n"
+        "TREASURY,alice@example.com,SILVER,10,pay-1\n",
+    )
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="1 bad rows"):
+        call_command("bulk_transfer", str(path), stdout=StringIO(), stderr=err)
+
+    assert err.getvalue() == "line 4: reference 'pay-1' is already on line 2\n"
+    assert wallet(bob, "SILVER").balance == 0
+
+
+def test_two_operators_posting_the_same_file_at_once_pay_each_row_once(
+    tmp_path, alice, bob, assert_reconciles
+):
+    rows = "".join(f"TREASURY,bob@example.com,SILVER,1,r-{n}\n" for n in range(40))
+    paths = [write(tmp_path, rows, name=f"operator-{n}.csv") for n in range(2)]
+
+    run_in_threads(2, lambda n: run(paths[n], "--batch-size", "5", "--workers", "1"))
+
+    assert wallet(bob, "SILVER").balance == 40
+    statuses = [r["status"] for path in paths for r in results(path)]
+    assert statuses.count("posted") == 40 and statuses.count("already posted") == 40
+    assert_reconciles()
+
+
+def test_the_result_file_neutralises_cells_a_spreadsheet_would_run(tmp_path, alice, bob):
+    formulas = ["=1+2", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("x")']
+    path = tmp_path / "formulas.csv"
+    with path.open("w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(bulk.COLUMNS)
+        for n, reference in enumerate(formulas):
+            writer.writerow(["TREASURY", "bob@example.com", "SILVER", "1", f"{reference}{n}"])
+
+    run(path)
+
+    written = results(path)
+    assert [r["reference"] for r in written] == [f"'{ref}{n}" for n, ref in enumerate(formulas)]
+    assert all(r["status"] == "posted" and r["transaction_id"].isdigit() for r in written)
+    assert wallet(bob, "SILVER").balance == len(formulas)
 
 
 def test_an_interrupted_run_resumed_moves_each_row_once(
@@ -157,6 +295,23 @@ def test_rows_refused_by_the_ledger_are_reported_and_the_rest_posted(tmp_path, a
         ("posted", ""),
     ]
     assert wallet(alice, "GOLD").balance == 60
+
+
+def test_a_result_path_naming_the_input_file_is_refused_before_anything(tmp_path, alice, bob):
+    path = write(tmp_path, "TREASURY,bob@example.com,SILVER,10,pay-1\n")
+    content = path.read_text()
+
+    with pytest.raises(CommandError, match="overwrite"):
+        call_command(
+            "bulk_transfer",
+            str(path),
+            "--result",
+            str(tmp_path / "." / path.name),
+            stdout=StringIO(),
+        )
+
+    assert path.read_text() == content
+    assert wallet(bob, "SILVER").balance == 0
 
 
 def test_a_file_without_the_header_is_refused(tmp_path, alice):

@@ -162,6 +162,7 @@ def test_post_transaction_same_key_and_legs_replays_without_moving_value(alice, 
     )
 
     assert second.pk == first.pk
+    assert (first.replayed, second.replayed) == (False, True)
     assert get_account_balance(silver) == 10
 
 

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -37,3 +39,21 @@ def test_reconcile_flags_held_amounts_without_holds(alice):
     Account.objects.filter(pk=wallet(alice, "GOLD").pk).update(held=5)
 
     assert set(check_ledger().problems) == {"held_not_sum_of_pending_holds"}
+
+
+@pytest.mark.parametrize("sound", [True, False])
+def test_reconcile_json_prints_exactly_one_json_document(alice, capsys, sound):
+    if not sound:
+        gold = wallet(alice, "GOLD")
+        Account.objects.filter(pk=gold.pk).update(balance=gold.balance + 1)
+
+    if sound:
+        call_command("reconcile", "--json")
+    else:
+        with pytest.raises(CommandError):
+            call_command("reconcile", "--json")
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is sound
+    assert "user_balance_not_sum_of_entries" in report["checked"]
+    assert bool(report["problems"]) is not sound

@@ -3,6 +3,7 @@
 import json
 import os
 import uuid
+from io import StringIO
 
 import pika
 import pytest
@@ -59,6 +60,18 @@ def test_relay_events_publishes_each_event_once(alice, bound_queue):
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
 
 
+def test_relay_events_prints_its_summary_once_and_no_client_logging(alice, bound_queue, caplog):
+    for _ in range(3):
+        earn(alice, 1)
+    waiting = OutboxEvent.objects.filter(published_at__isnull=True).count()
+    out = StringIO()
+
+    call_command("relay_events", "--batch-size", "2", stdout=out)
+
+    assert out.getvalue() == f"published {waiting} events\n"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pika")] == []
+
+
 def test_relay_batch_marks_nothing_when_publishing_fails(alice):
     def broken(event):
         raise ConnectionError("broker gone")
@@ -74,3 +87,11 @@ def test_relay_events_without_amqp_url_refuses(settings):
 
     with pytest.raises(CommandError):
         call_command("relay_events")
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_relay_events_refuses_a_batch_size_below_one(alice, bound_queue, size):
+    with pytest.raises(CommandError):
+        call_command("relay_events", "--batch-size", size, stdout=StringIO())
+
+    assert not OutboxEvent.objects.filter(published_at__isnull=False).exists()

@@ -1,6 +1,9 @@
+import itertools
+import threading
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -9,6 +12,7 @@ from rewards import campaigns
 from rewards.campaigns import run_campaign
 from rewards.models import Campaign
 from tests.factories import create_user, earn, wallet
+from tests.threads import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +91,6 @@ def test_run_campaign_unknown_id_fails(assets):
 
 
 def test_monthly_active_bonus_pays_last_months_earners_once(alice, bob, assets, settings):
-    import time_machine
-
     with time_machine.travel("2026-05-10 12:00Z"):
         earn(alice, 1, "CITY_POINTS")
     out = StringIO()
@@ -100,3 +102,91 @@ def test_monthly_active_bonus_pays_last_months_earners_once(alice, bob, assets, 
     assert wallet(bob, "CITY_POINTS").balance == 0
     assert "Paid 1, already paid 0" in out.getvalue()
     assert "Paid 0, already paid 1" in out.getvalue()
+
+
+def test_a_done_campaign_is_not_run_again_for_users_who_joined_since(alice, assets):
+    drive = campaign(assets)
+    call_command("run_campaign", drive.pk, stdout=StringIO())
+    newcomer = create_user()
+    before = Transaction.objects.count()
+
+    with pytest.raises(CommandError, match="Nothing was paid"):
+        call_command("run_campaign", drive.pk, stdout=StringIO())
+
+    assert Transaction.objects.count() == before
+    assert wallet(newcomer, "GOLD").balance == 100  # the signup grant only
+    assert wallet(alice, "GOLD").balance == 110
+
+
+def test_a_campaign_edited_after_paying_some_refuses_them_as_conflicts(assets, monkeypatch):
+    monkeypatch.setattr(campaigns, "BATCH", 1)
+    users = [create_user() for _ in range(4)]
+    drive = campaign(assets)
+
+    def interrupt_after_two(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(drive, progress=interrupt_after_two)
+    Campaign.objects.filter(pk=drive.pk).update(amount=25)
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="idempotency_key_reused"):
+        call_command("run_campaign", drive.pk, stdout=out)
+
+    assert "Paid 2, already paid 0, failed 2." in out.getvalue()
+    assert [wallet(user, "GOLD").balance for user in users] == [110, 110, 125, 125]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_a_campaign_at_once_pay_and_report_each_user_once(assets, monkeypatch):
+    """The second run starts its batch before the first commits and posts after it."""
+    users = [create_user() for _ in range(10)]
+    drive = campaign(assets)
+    arrivals = itertools.count()
+    second_arrived, first_committed = threading.Event(), threading.Event()
+    real_post_batch = campaigns.post_batch
+
+    def one_after_the_other(postings):
+        if next(arrivals) == 0:
+            second_arrived.wait(10)
+            results = real_post_batch(postings)
+            first_committed.set()
+            return results
+        second_arrived.set()
+        first_committed.wait(10)
+        return real_post_batch(postings)
+
+    monkeypatch.setattr(campaigns, "post_batch", one_after_the_other)
+    payouts = run_in_threads(2, lambda _: run_campaign(Campaign.objects.get(pk=drive.pk)))
+
+    assert sorted((p.paid, p.already_paid) for p in payouts) == [(0, 10), (10, 0)]
+    assert all(wallet(user, "GOLD").balance == 110 for user in users)
+
+
+def test_monthly_active_bonus_refuses_a_month_not_over_unless_forced(alice, assets):
+    with time_machine.travel("2026-05-10 12:00Z"):
+        earn(alice, 1, "CITY_POINTS")
+    with time_machine.travel("2026-05-31 12:00Z"):
+        for month in ("2026-05", "2026-07"):
+            with pytest.raises(CommandError, match="not over yet; nothing was paid"):
+                call_command("pay_monthly_active_bonus", "--month", month, stdout=StringIO())
+        refused = wallet(alice, "CITY_POINTS").balance
+        call_command("pay_monthly_active_bonus", "--month", "2026-05", "--force", stdout=StringIO())
+
+    assert refused == 1
+    assert wallet(alice, "CITY_POINTS").balance == 101
+
+
+def test_monthly_active_bonus_with_users_not_paid_exits_non_zero(alice, assets, settings):
+    with time_machine.travel("2026-05-10 12:00Z"):
+        earn(alice, 1, "CITY_POINTS")
+    with time_machine.travel("2026-06-02 12:00Z"):
+        call_command("pay_monthly_active_bonus", stdout=StringIO())
+        settings.MONTHLY_ACTIVE_BONUS_AMOUNT = 150
+
+        with pytest.raises(CommandError, match="idempotency_key_reused"):
+            call_command("pay_monthly_active_bonus", stdout=StringIO())
+
+    assert wallet(alice, "CITY_POINTS").balance == 101

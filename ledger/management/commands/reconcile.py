@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.models import ReconciliationRun
 from ledger.reconcile import record_reconciliation
 
 
@@ -14,7 +15,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         run = record_reconciliation()
         if options["json"]:
+            # Exactly one JSON document on stdout, so it can be piped to a parser.
             self.stdout.write(json.dumps(run.report, indent=2, default=str))
+        else:
+            self._print_report(run)
+        if not run.ok:
+            raise CommandError("The ledger does not reconcile.")
+
+    def _print_report(self, run: ReconciliationRun) -> None:
         took = (run.finished_at - run.started_at).total_seconds()
         self.stdout.write(f"{len(run.report['checked'])} checks in {took:.2f}s")
         for name in run.report["checked"]:
@@ -27,6 +35,5 @@ class Command(BaseCommand):
                 )
             )
             self.stdout.write(f"  {name}: {status}")
-        if not run.ok:
-            raise CommandError("The ledger does not reconcile.")
-        self.stdout.write(self.style.SUCCESS("Ledger reconciles."))
+        if run.ok:
+            self.stdout.write(self.style.SUCCESS("Ledger reconciles."))

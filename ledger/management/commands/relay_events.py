@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.management.arguments import positive
 from ledger.relay import RabbitPublisher, relay_batch
 
 
@@ -11,21 +12,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--forever", action="store_true", help="Keep polling for new events.")
-        parser.add_argument("--batch-size", type=int, default=100)
+        parser.add_argument("--batch-size", type=positive, default=100)
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
 
     def handle(self, *args, forever: bool, batch_size: int, interval: float, **options) -> None:
         if not settings.AMQP_URL:
             raise CommandError("AMQP_URL is not set: events stay in the outbox until it is.")
         publisher = RabbitPublisher()
+        # A running count only on a terminal: in a log it would repeat the summary.
+        live = self.stdout.isatty()
         sent = 0
         try:
             while True:
                 count = relay_batch(publish=publisher, batch_size=batch_size)
                 sent += count
                 if count:
-                    self.stdout.write(f"\rpublished {sent} events", ending="")
-                    self.stdout.flush()
+                    if live:
+                        self.stdout.write(f"\rpublished {sent} events", ending="")
+                        self.stdout.flush()
                     continue
                 if not forever:
                     break
@@ -34,4 +38,4 @@ class Command(BaseCommand):
             pass
         finally:
             publisher.close()
-        self.stdout.write(f"\rpublished {sent} events")
+        self.stdout.write(("\r" if live else "") + f"published {sent} events")

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ledger.management.progress import ProgressLine
 from rewards.campaigns import run_campaign
+from rewards.errors import CampaignDone
 from rewards.models import Campaign
 
 
@@ -16,7 +17,13 @@ class Command(BaseCommand):
         if campaign is None:
             raise CommandError(f"No campaign {campaign_id}.")
         progress = ProgressLine(self.stdout, f"campaign {campaign.pk} {campaign.name!r}")
-        payout = run_campaign(campaign, progress=progress)
+        try:
+            payout = run_campaign(campaign, progress=progress)
+        except CampaignDone:
+            raise CommandError(
+                f"Campaign {campaign.pk} is done: it pays its audience once, and whoever "
+                "joined the audience since would be paid now. Nothing was paid."
+            ) from None
         progress.finish()
         self.stdout.write(
             f"Paid {payout.paid}, already paid {payout.already_paid}, failed {len(payout.failed)}."

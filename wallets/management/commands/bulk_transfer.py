@@ -1,25 +1,20 @@
-import csv
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ledger.management.arguments import positive
 from ledger.management.progress import ProgressLine
 from wallets.bulk import BATCH, COLUMNS, WORKERS, post_file, validate
-
-
-def positive(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise ValueError(text)
-    return number
+from wallets.csv_output import SafeWriter
 
 
 class Command(BaseCommand):
     help = (
         "Post the rows of a CSV file (from,to,asset,amount,reference; from/to a user's email "
         "or a system account such as TREASURY or DONATION:aid). Validates the whole file "
-        "first; re-running the same file posts nothing twice."
+        "first. Each row is keyed by its reference, across every bulk transfer: running a "
+        "file again, edited or not, posts only references never posted before."
     )
 
     def add_arguments(self, parser) -> None:
@@ -57,6 +52,9 @@ class Command(BaseCommand):
     ) -> None:
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
+        result = result or file.with_suffix(".result.csv")
+        if result.resolve() == file.resolve():
+            raise CommandError("--result would overwrite the file being posted.")
         started = time.monotonic()
         try:
             rows, errors, users = validate(file)
@@ -70,11 +68,10 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(self.style.SUCCESS("Dry run: nothing was posted."))
             return
-        result = result or file.with_suffix(".result.csv")
         progress = ProgressLine(self.stdout, "rows", every=1)
         posting_started = time.monotonic()
         with result.open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
+            writer = SafeWriter(stream)
             writer.writerow(["line", *COLUMNS, "status", "transaction_id", "error"])
             summary = post_file(
                 file,
