@@ -64,5 +64,9 @@ def database_from_url(url: str, *, sqlite_path: Path) -> dict:
         "PORT": str(parts.port or ""),
         # A pool keeps connections itself; persistent connections would fight it.
         "CONN_MAX_AGE": 0 if use_pool else env_int("DB_CONN_MAX_AGE", 60),
+        # A connection the server dropped while idle (restart, failover, a terminated
+        # backend) is found before a request uses it: the pool checks each one it hands
+        # out, Django a persistent one at each request's start. Either opens a fresh one.
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": options,
     }

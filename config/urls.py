@@ -3,7 +3,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
-from config.api.exceptions import json_not_found, json_server_error
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -19,6 +18,3 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
 ]
-
-handler404 = json_not_found
-handler500 = json_server_error

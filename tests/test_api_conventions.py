@@ -1,5 +1,7 @@
 """Conventions every endpoint keeps: one error envelope, no HTML, no redirects, health."""
 
+import base64
+
 import pytest
 from django.test import Client
 from rest_framework.settings import api_settings
@@ -127,3 +129,97 @@ def test_swagger_ui_loads_its_assets_locally_not_from_a_cdn():
 
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn.jsdelivr" not in html
+
+
+def test_json_nested_a_thousand_levels_deep_is_400(as_alice):
+    body = "[" * 1000 + "]" * 1000
+
+    response = as_alice.post(f"{API}wallets/me/spend", body, content_type="application/json")
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_json_nested_within_the_recursion_limit_but_too_deep_is_400(as_alice):
+    metadata = {}
+    for _ in range(200):
+        metadata = {"k": metadata}
+
+    response = as_alice.post(
+        f"{API}wallets/me/spend",
+        {"asset": "GOLD", "amount": 1, "metadata": metadata},
+        format="json",
+    )
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_a_body_over_the_upload_limit_is_413(as_alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"asset": "GOLD", "amount": 1, "description": "x" * 2000}
+
+    response = as_alice.post(f"{API}wallets/me/spend", body, format="json")
+
+    assert_envelope(response, 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("limit", ["²", "١٠", "１０", " 10", "10 ", "+10", "9" * 5000])
+def test_a_page_limit_in_anything_but_ascii_digits_is_400(as_alice, limit):
+    response = as_alice.get(f"{API}wallets/me/transactions", {"limit": limit})
+
+    assert_envelope(response, 400, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        base64.b64encode(b"p=2026-01-01").decode(),
+        base64.b64encode(b"p=1e3").decode(),
+        base64.b64encode(b"p=" + b"9" * 5000).decode(),
+        base64.b64encode(b"o=" + b"9" * 5000).decode(),
+        "not-base64!",
+    ],
+)
+def test_a_forged_or_garbage_cursor_is_400(as_alice, cursor):
+    response = as_alice.get(f"{API}wallets/me/transactions", {"cursor": cursor})
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_a_cursor_the_api_issued_still_pages(as_alice, alice):
+    first = as_alice.get(f"{API}wallets/me/transactions?limit=1").json()
+    assert first["results"], "the signup grant is on the first page"
+
+    second = as_alice.get(first["next"] or f"{API}wallets/me/transactions?limit=1")
+
+    assert second.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("until=9999-12-31", 1),
+        ("until=9999-12-31T23:59:59.999999", 1),
+        ("since=9999-12-31", 0),
+        ("since=0001-01-01", 1),
+        ("until=0001-01-01", 0),
+    ],
+)
+def test_history_dates_at_the_ends_of_the_calendar(as_alice, query, expected):
+    response = as_alice.get(f"{API}wallets/me/transactions?{query}")
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == expected  # alice's signup grant, or nothing
+
+
+def test_an_id_of_thousands_of_digits_is_a_json_404(as_alice):
+    assert_envelope(as_alice.post(f"{API}tasks/{'9' * 5000}/complete"), 404, "not_found")
+    assert_envelope(as_alice.get(f"{API}wallets/{'9' * 5000}/"), 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_every_api_error_is_the_envelope_whatever_debug_is(as_alice, settings, debug):
+    settings.DEBUG = debug
+
+    assert_envelope(as_alice.get(f"{API}no-such-thing/"), 404, "not_found")
+    assert_envelope(Client().get("/api/nowhere"), 404, "not_found")
+    assert_envelope(Client(HTTP_HOST="evil.example").get(f"{API}assets"), 400, "validation_error")

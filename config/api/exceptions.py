@@ -2,14 +2,17 @@
 
 Domain errors carry their own code and status; DRF's and Django's are mapped
 to the documented codes. Anything unexpected becomes a JSON 500, logged, never
-an HTML page.
+an HTML page. A lost database connection is left to DatabaseUnavailableMiddleware
+(a retry or a 503); errors raised outside any view (an unknown path, a refused
+host) are wrapped by ApiErrorEnvelopeMiddleware.
 """
 
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
-from django.views import defaults
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -32,13 +35,41 @@ DRF_CODES: list[tuple[type[Exception], str]] = [
 ]
 
 
+# The code for an error response that carries no code of its own, by HTTP status.
+STATUS_CODES: dict[int, str] = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+# Failures of the connection, not of the request: retried or answered 503 by the middleware.
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def api_exception_handler(exc: Exception, context: dict) -> Response:
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, CONNECTION_ERRORS):
+        return None  # re-raised by DRF, for DatabaseUnavailableMiddleware
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("payload_too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request is not valid.")
     if isinstance(exc, InvalidToken | TokenError):
         exc = exceptions.AuthenticationFailed("The token is invalid or expired.")
     if isinstance(exc, Http404):
@@ -68,16 +99,3 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         status_code = status.HTTP_401_UNAUTHORIZED
     return Response(error_body(code, message, details), status=status_code, headers=headers)
-
-
-def json_not_found(request, exception=None) -> HttpResponse:
-    """Django's 404 for paths no view matches: JSON under /api/, so clients never get HTML."""
-    if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def json_server_error(request) -> JsonResponse:
-    return JsonResponse(
-        error_body("internal_error", "Something went wrong on our side."), status=500
-    )

@@ -1,7 +1,7 @@
-from config.api.routes import api_path
+from config.api.routes import PK, api_path
 from rewards.api import views
 
-ID = r"(?P<id>[0-9]+)"
+ID = rf"(?P<id>{PK})"
 
 urlpatterns = [
     api_path("tasks", views.TaskListView.as_view(), name="tasks"),

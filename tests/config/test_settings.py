@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from config.env import database_from_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,3 +55,42 @@ def test_no_database_url_means_embedded_sqlite(tmp_path):
     config = database_from_url("", sqlite_path=tmp_path / "db.sqlite3")
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+ENTRY_POINT_SETTINGS = (
+    "import importlib, sys; from django.conf import settings; "
+    "importlib.import_module(sys.argv[1]); print(settings.SETTINGS_MODULE, settings.DEBUG)"
+)
+
+
+@pytest.mark.parametrize("entry_point", ["config.wsgi", "config.asgi"])
+def test_server_entry_points_default_to_production_settings(entry_point):
+    # given: a server started with a secret but no DJANGO_SETTINGS_MODULE
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env["SECRET_KEY"] = "s" * 60
+
+    # when
+    result = subprocess.run(
+        [sys.executable, "-c", ENTRY_POINT_SETTINGS, entry_point],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    # then: production, DEBUG off
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["config.settings.production", "False"]
+
+
+def test_manage_py_stays_on_local_settings():
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "diffsettings", "--output", "unified"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "+ DEBUG = True" in result.stdout

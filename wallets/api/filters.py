@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import django_filters
@@ -11,13 +11,15 @@ from ledger.models import Entry, TransactionType
 
 
 def parse_moment(name: str, value: str, *, end_of_day: bool) -> datetime:
-    """An ISO 8601 datetime (naive means WALLET_TIME_ZONE) or a date (its start, or its end)."""
+    """An ISO 8601 datetime (naive means WALLET_TIME_ZONE) or a date: its first instant, or
+    with end_of_day its last (23:59:59.999999, the last microsecond PostgreSQL stores), so
+    that 9999-12-31 needs no next day that does not exist."""
     zone = ZoneInfo(settings.WALLET_TIME_ZONE)
     try:
         # A plain date first: parse_datetime would read "2026-03-01" as its midnight.
         day = dateparse.parse_date(value)
         if day is not None:
-            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time())
+            moment = datetime.combine(day, time.max if end_of_day else time.min)
         else:
             moment = dateparse.parse_datetime(value)
         if moment is None:
@@ -51,13 +53,7 @@ class HistoryFilter(django_filters.FilterSet):
         return queryset.filter(created_at__gte=parse_moment(name, value, end_of_day=False))
 
     def filter_until(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        moment = parse_moment(name, value, end_of_day=True)
-        is_date = dateparse.parse_datetime(value) is None
-        return (
-            queryset.filter(created_at__lt=moment)
-            if is_date
-            else queryset.filter(created_at__lte=moment)
-        )
+        return queryset.filter(created_at__lte=parse_moment(name, value, end_of_day=True))
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         text = value.strip()

@@ -1,7 +1,7 @@
-from config.api.routes import api_path
+from config.api.routes import PK, api_path
 from wallets.api import views
 
-USER = r"(?P<user>me|[0-9]+)"
+USER = rf"(?P<user>me|{PK})"
 
 urlpatterns = [
     api_path(rf"wallets/{USER}", views.WalletView.as_view(), name="wallet"),
@@ -13,18 +13,18 @@ urlpatterns = [
     api_path(rf"wallets/{USER}/topup", views.TopupView.as_view(), name="wallet-topup"),
     api_path(rf"wallets/{USER}/bonus", views.BonusView.as_view(), name="wallet-bonus"),
     api_path(rf"wallets/{USER}/holds", views.HoldCreateView.as_view(), name="wallet-holds"),
-    api_path(r"holds/(?P<hold_id>[0-9]+)", views.HoldDetailView.as_view(), name="hold"),
+    api_path(rf"holds/(?P<hold_id>{PK})", views.HoldDetailView.as_view(), name="hold"),
     api_path(
-        r"holds/(?P<hold_id>[0-9]+)/capture", views.HoldCaptureView.as_view(), name="hold-capture"
+        rf"holds/(?P<hold_id>{PK})/capture", views.HoldCaptureView.as_view(), name="hold-capture"
     ),
-    api_path(r"holds/(?P<hold_id>[0-9]+)/void", views.HoldVoidView.as_view(), name="hold-void"),
+    api_path(rf"holds/(?P<hold_id>{PK})/void", views.HoldVoidView.as_view(), name="hold-void"),
     api_path(
-        r"transactions/(?P<transaction_id>[0-9]+)",
+        rf"transactions/(?P<transaction_id>{PK})",
         views.TransactionDetailView.as_view(),
         name="transaction",
     ),
     api_path(
-        r"transactions/(?P<transaction_id>[0-9]+)/reverse",
+        rf"transactions/(?P<transaction_id>{PK})/reverse",
         views.ReverseView.as_view(),
         name="transaction-reverse",
     ),

@@ -11,7 +11,6 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from rest_framework.views import APIView
 from accounts import roles
 from accounts.models import User
 from config.api import schema
+from config.api.pagination import NewestFirst
 from ledger import services as ledger
 from ledger.models import (
     Asset,
@@ -90,24 +90,6 @@ class WalletView(APIView):
             ledger.open_user_accounts(user=owner)  # assets added since signup
             wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
         return Response(io.WalletSerializer({"user": owner.pk, "wallets": wallets}).data)
-
-
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
-
-    def get_page_size(self, request: Request) -> int:
-        """An explicit but unusable limit is a client error, not a silent default."""
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise serializers.ValidationError(
-                {"limit": [f"A whole number from 1 to {self.max_page_size}."]}
-            )
-        return int(raw)
 
 
 @extend_schema_view(
