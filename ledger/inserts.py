@@ -1,14 +1,15 @@
-"""Batch writes for the posting engine.
+"""The posting engine's writes: a batch's rows in one statement.
 
-On PostgreSQL the primary keys of a batch's transactions and entries are taken from
-their sequences in one query, and the rows go in with binary COPY: psycopg encodes
-them in C, where building one INSERT of a thousand rows costs more Python time than
-the server spends storing them. Elsewhere (the embedded SQLite) it is Django's
-bulk_create.
+The primary keys of a batch's transactions and entries are taken first (from their
+sequences on PostgreSQL, in one query), so that every row can be built in memory.
+Then one statement writes them all: the transactions, their entries, the locked
+accounts' new balances, the daily totals and the outbox events. On PostgreSQL that is
+one data-modifying WITH over arrays, one round trip whatever the batch's size
+(psycopg adapts the arrays in C); on the embedded SQLite, a few plain statements.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection
 from psycopg.types.json import Jsonb
@@ -18,7 +19,7 @@ from ledger.models import Account, Entry, OutboxEvent, Transaction
 
 @dataclass(slots=True)
 class NewEntry:
-    """An entry about to be written; its primary key is set by `insert_postings`."""
+    """An entry about to be written; its primary key is set by `allocate_ids`."""
 
     transaction: Transaction
     account_id: int
@@ -28,76 +29,159 @@ class NewEntry:
     pk: int | None = None
 
 
-# The identity columns' sequences, as PostgreSQL names them.
+# (account id, asset id, day, transaction type, credited, debited, entries)
+DailyTotal = tuple[int, int, date, str, int, int, int]
+# (topic, payload, created_at)
+Event = tuple[str, dict, datetime]
+
 ALLOCATE_IDS = """
 SELECT ARRAY(SELECT nextval('ledger_transaction_id_seq') FROM generate_series(1, %s)),
        ARRAY(SELECT nextval('ledger_entry_id_seq') FROM generate_series(1, %s))
 """
-COPY_TRANSACTIONS = (
-    "COPY ledger_transaction (id, type, idempotency_key, reference, description, metadata, "
-    "initiated_by_id, reverses_id, created_at) FROM STDIN (FORMAT BINARY)"
-)
-TRANSACTION_TYPES = ["int8", "text", "text", "text", "text", "jsonb", "int8", "int8", "timestamptz"]
-COPY_ENTRIES = (
-    "COPY ledger_entry (id, transaction_id, account_id, asset_id, amount, balance_after, "
-    "created_at) FROM STDIN (FORMAT BINARY)"
-)
-ENTRY_TYPES = ["int8", "int8", "int8", "int8", "int8", "int8", "timestamptz"]
-COPY_EVENTS = (
-    "COPY ledger_outboxevent (topic, payload, created_at, attempts) FROM STDIN (FORMAT BINARY)"
-)
-EVENT_TYPES = ["text", "jsonb", "timestamptz", "int4"]
+NEXT_IDS = """
+SELECT (SELECT COALESCE(MAX(id), 0) FROM ledger_transaction),
+       (SELECT COALESCE(MAX(id), 0) FROM ledger_entry)
+"""
 
 
-def insert_postings(txns: list[Transaction], entries: list[NewEntry]) -> None:
-    """Insert the transactions and their entries, giving each its primary key."""
-    if connection.vendor != "postgresql":
-        _bulk_create_postings(txns, entries)
-        return
+def allocate_ids(txns: list[Transaction], entries: list[NewEntry]) -> None:
+    """Give the transactions and entries their primary keys before anything is written.
+    SQLite has no sequences; its writers are serialised (BEGIN IMMEDIATE), so the
+    next ids after the largest are this transaction's to take."""
     with connection.cursor() as cursor:
-        cursor.execute(ALLOCATE_IDS, [len(txns), len(entries)])
-        txn_ids, entry_ids = cursor.fetchone()
-        for txn, pk in zip(txns, txn_ids, strict=True):
-            txn.pk = pk
-            txn._state.adding = False
-        with cursor.copy(COPY_TRANSACTIONS) as copy:
-            copy.set_types(TRANSACTION_TYPES)
-            for t in txns:
-                copy.write_row(
-                    (
-                        t.pk,
-                        t.type,
-                        t.idempotency_key,
-                        t.reference,
-                        t.description,
-                        Jsonb(t.metadata),
-                        t.initiated_by_id,
-                        t.reverses_id,
-                        t.created_at,
-                    )
-                )
-        with cursor.copy(COPY_ENTRIES) as copy:
-            copy.set_types(ENTRY_TYPES)
-            for entry, pk in zip(entries, entry_ids, strict=True):
-                entry.pk = pk
-                copy.write_row(
-                    (
-                        pk,
-                        entry.transaction.pk,
-                        entry.account_id,
-                        entry.asset_id,
-                        entry.amount,
-                        entry.balance_after,
-                        entry.transaction.created_at,
-                    )
-                )
+        if connection.vendor == "postgresql":
+            cursor.execute(ALLOCATE_IDS, [len(txns), len(entries)])
+            txn_ids, entry_ids = cursor.fetchone()
+        else:
+            cursor.execute(NEXT_IDS)
+            last_txn, last_entry = cursor.fetchone()
+            txn_ids = range(last_txn + 1, last_txn + 1 + len(txns))
+            entry_ids = range(last_entry + 1, last_entry + 1 + len(entries))
+    for txn, pk in zip(txns, txn_ids, strict=True):
+        txn.pk = pk
+    for entry, pk in zip(entries, entry_ids, strict=True):
+        entry.pk = pk
 
 
-def _bulk_create_postings(txns: list[Transaction], entries: list[NewEntry]) -> None:
+DAILY_TOTALS_ON_CONFLICT = """
+ON CONFLICT (account_id, day, type) DO UPDATE SET
+    credited = ledger_dailytotal.credited + EXCLUDED.credited,
+    debited = ledger_dailytotal.debited + EXCLUDED.debited,
+    entries = ledger_dailytotal.entries + EXCLUDED.entries
+"""
+WRITE = (
+    """
+WITH transactions AS (
+    INSERT INTO ledger_transaction (id, type, idempotency_key, reference, description,
+                                    metadata, initiated_by_id, reverses_id, created_at)
+    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[],
+                         %s::text[], %s::jsonb[], %s::bigint[], %s::bigint[],
+                         %s::timestamptz[])
+), entries AS (
+    INSERT INTO ledger_entry (id, transaction_id, account_id, asset_id, amount,
+                              balance_after, created_at)
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                         %s::bigint[], %s::bigint[], %s::timestamptz[])
+), balances AS (
+    UPDATE ledger_account SET balance = new.balance
+    FROM unnest(%s::bigint[], %s::bigint[]) AS new(id, balance)
+    WHERE ledger_account.id = new.id
+), daily_totals AS (
+    INSERT INTO ledger_dailytotal (account_id, asset_id, day, type, credited, debited,
+                                   entries)
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::varchar[],
+                         %s::bigint[], %s::bigint[], %s::integer[])
+    """
+    + DAILY_TOTALS_ON_CONFLICT
+    + """
+)
+INSERT INTO ledger_outboxevent (topic, payload, created_at, attempts)
+SELECT *, 0 FROM unnest(%s::varchar[], %s::jsonb[], %s::timestamptz[])
+"""
+)
+
+
+def write_postings(
+    txns: list[Transaction],
+    entries: list[NewEntry],
+    *,
+    balances: dict[int, int],
+    daily_totals: list[DailyTotal],
+    events: list[Event],
+) -> None:
+    """Write a batch whose ids `allocate_ids` gave: its transactions and entries, the
+    new balances (account id -> balance), the daily totals to add and the events."""
+    if connection.vendor != "postgresql":
+        _write_one_by_one(txns, entries, balances, daily_totals, events)
+        return
+    rows = [
+        *_columns(
+            [
+                (
+                    t.pk,
+                    t.type,
+                    t.idempotency_key,
+                    t.reference,
+                    t.description,
+                    Jsonb(t.metadata),
+                    t.initiated_by_id,
+                    t.reverses_id,
+                    t.created_at,
+                )
+                for t in txns
+            ],
+            9,
+        ),
+        *_columns(
+            [
+                (
+                    e.pk,
+                    e.transaction.pk,
+                    e.account_id,
+                    e.asset_id,
+                    e.amount,
+                    e.balance_after,
+                    e.transaction.created_at,
+                )
+                for e in entries
+            ],
+            7,
+        ),
+        list(balances),
+        list(balances.values()),
+        *_columns(daily_totals, 7),
+        *_columns([(topic, Jsonb(payload), at) for topic, payload, at in events], 3),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(WRITE, rows)
+    for txn in txns:
+        txn._state.adding = False  # saved, as bulk_create would mark it
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    """Rows to columns, one array parameter each (`width` keeps an empty batch's)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+DAILY_TOTALS_VALUES = (
+    "INSERT INTO ledger_dailytotal (account_id, asset_id, day, type, credited, debited, entries)"
+    " VALUES {rows}" + DAILY_TOTALS_ON_CONFLICT
+)
+
+
+def _write_one_by_one(
+    txns: list[Transaction],
+    entries: list[NewEntry],
+    balances: dict[int, int],
+    daily_totals: list[DailyTotal],
+    events: list[Event],
+) -> None:
+    """SQLite: Django's bulk statements, and the daily totals as one VALUES list."""
     Transaction.objects.bulk_create(txns)
-    rows = Entry.objects.bulk_create(
+    Entry.objects.bulk_create(
         [
             Entry(
+                pk=entry.pk,
                 transaction=entry.transaction,
                 account_id=entry.account_id,
                 asset_id=entry.asset_id,
@@ -108,39 +192,15 @@ def _bulk_create_postings(txns: list[Transaction], entries: list[NewEntry]) -> N
             for entry in entries
         ]
     )
-    for entry, row in zip(entries, rows, strict=True):
-        entry.pk = row.pk
-
-
-def insert_events(events: list[tuple[str, dict, datetime]]) -> None:
-    """Insert outbox events given as (topic, payload, created_at)."""
-    if connection.vendor != "postgresql":
-        OutboxEvent.objects.bulk_create(
-            [
-                OutboxEvent(topic=topic, payload=payload, created_at=at)
-                for topic, payload, at in events
-            ]
-        )
-        return
-    with connection.cursor() as cursor, cursor.copy(COPY_EVENTS) as copy:
-        copy.set_types(EVENT_TYPES)
-        for topic, payload, created_at in events:
-            copy.write_row((topic, Jsonb(payload), created_at, 0))
-
-
-BALANCES = """
-UPDATE ledger_account SET balance = new.balance
-FROM unnest(%s::bigint[], %s::bigint[]) AS new(id, balance)
-WHERE ledger_account.id = new.id
-"""
-
-
-def update_balances(balances: dict[int, int]) -> None:
-    """Write the locked accounts' new balances (account id -> balance) in one statement."""
-    if connection.vendor != "postgresql":
-        Account.objects.bulk_update(
-            [Account(pk=pk, balance=balance) for pk, balance in balances.items()], ["balance"]
-        )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(BALANCES, [list(balances), list(balances.values())])
+    Account.objects.bulk_update(
+        [Account(pk=pk, balance=balance) for pk, balance in balances.items()], ["balance"]
+    )
+    if daily_totals:
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(daily_totals))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                DAILY_TOTALS_VALUES.format(rows=values), [v for row in daily_totals for v in row]
+            )
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=topic, payload=payload, created_at=at) for topic, payload, at in events]
+    )

@@ -33,11 +33,11 @@ from ledger.errors import (
     ValidationError,
     WalletFrozen,
 )
-from ledger.inserts import NewEntry, insert_events, insert_postings, update_balances
+from ledger.inserts import NewEntry, allocate_ids, write_postings
 from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
-from ledger.rollup import add_daily_totals
+from ledger.rollup import daily_total_rows
 from ledger.statistics import analyze_stale
 
 # Staff corrections and expiry still apply to a frozen wallet; customers' debits do not.
@@ -301,20 +301,29 @@ def _keep_entries(txn: Transaction, posting: Posting, entries: list[NewEntry]) -
 def _write(
     accepted: list[tuple[Transaction, Posting, list[NewEntry]]], locked: dict[int, LockedAccount]
 ) -> None:
+    txns = [txn for txn, _, _ in accepted]
     entries = [entry for _, _, txn_entries in accepted for entry in txn_entries]
-    insert_postings([txn for txn, _, _ in accepted], entries)
-    update_balances(
-        {
-            entry.account_id: locked[entry.account_id].balance
-            for entry in entries
-            if entry.account_id in locked
-        }
+    allocate_ids(txns, entries)
+    user_entries = [entry for entry in entries if entry.account_id in locked]
+    write_postings(
+        txns,
+        entries,
+        balances={entry.account_id: locked[entry.account_id].balance for entry in user_entries},
+        daily_totals=daily_total_rows(user_entries),
+        events=[
+            ("ledger.transaction.posted", _event_payload(txn, posting, txn_entries), txn.created_at)
+            for txn, posting, txn_entries in accepted
+        ],
     )
+    _move_lots(user_entries, locked)
 
+
+def _move_lots(user_entries: list[NewEntry], locked: dict[int, LockedAccount]) -> None:
+    """Credits of expiring assets open lots; debits consume them, soonest-expiring first."""
     books: dict[int, LotBook] = {}
-    for entry in entries:
-        account = locked.get(entry.account_id)
-        if account is None or account.asset.expiry_days is None:
+    for entry in user_entries:
+        account = locked[entry.account_id]
+        if account.asset.expiry_days is None:
             continue
         if account.pk not in books:  # one load of the open lots per account
             books[account.pk] = LotBook(account.pk, account.asset)
@@ -325,14 +334,6 @@ def _write(
             book.debit(-entry.amount)
     for book in books.values():
         book.save()
-
-    add_daily_totals([entry for entry in entries if entry.account_id in locked])
-    insert_events(
-        [
-            ("ledger.transaction.posted", _event_payload(txn, posting, txn_entries), txn.created_at)
-            for txn, posting, txn_entries in accepted
-        ]
-    )
 
 
 def _event_payload(txn: Transaction, posting: Posting, entries: list[NewEntry]) -> dict:

@@ -4,30 +4,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
-from ledger.inserts import NewEntry
-
-ON_CONFLICT = """
-ON CONFLICT (account_id, day, type) DO UPDATE SET
-    credited = ledger_dailytotal.credited + EXCLUDED.credited,
-    debited = ledger_dailytotal.debited + EXCLUDED.debited,
-    entries = ledger_dailytotal.entries + EXCLUDED.entries
-"""
-INSERT = (
-    "INSERT INTO ledger_dailytotal (account_id, asset_id, day, type, credited, debited, entries)"
-)
-# PostgreSQL: one statement of arrays whatever the number of rows.
-UPSERT = (
-    INSERT
-    + """
-SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::varchar[], %s::bigint[],
-                     %s::bigint[], %s::integer[])"""
-    + ON_CONFLICT
-)
-# SQLite has no arrays: one VALUES row per total.
-UPSERT_VALUES = INSERT + " VALUES {rows}" + ON_CONFLICT
+from ledger.inserts import DailyTotal, NewEntry
 
 
 def wallet_day(moment):
@@ -35,8 +14,9 @@ def wallet_day(moment):
     return timezone.localtime(moment, ZoneInfo(settings.WALLET_TIME_ZONE)).date()
 
 
-def add_daily_totals(user_entries: list[NewEntry]) -> None:
-    """One upsert for the user entries of a posting or a batch (their accounts are locked)."""
+def daily_total_rows(user_entries: list[NewEntry]) -> list[DailyTotal]:
+    """What a posting or a batch adds to its user accounts' daily totals (one row per
+    account, day and type; the accounts are locked)."""
     days: dict[datetime, date] = {}  # a batch shares one timestamp: convert it once
     totals: dict[tuple, list[int]] = {}
     for entry in user_entries:
@@ -48,12 +28,4 @@ def add_daily_totals(user_entries: list[NewEntry]) -> None:
         total[0] += max(entry.amount, 0)
         total[1] += max(-entry.amount, 0)
         total[2] += 1
-    if not totals:
-        return
-    rows = [(*key, *total) for key, total in totals.items()]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(UPSERT, [list(column) for column in zip(*rows, strict=True)])
-        else:
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-            cursor.execute(UPSERT_VALUES.format(rows=values), [v for row in rows for v in row])
+    return [(*key, *total) for key, total in totals.items()]
