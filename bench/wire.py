@@ -37,11 +37,15 @@ def _cstring(data: bytes, start: int) -> tuple[str, int]:
     return data[start:end].decode(errors="replace"), end + 1
 
 
+SELECTED_COLUMNS = re.compile(r'SELECT (DISTINCT )?(?:"\w+"\."\w+"(?: AS "\w+")?(?:, )?)+ FROM')
+
+
 def sql_shape(text: str) -> str:
-    """A statement without its literals, short enough for a summary line."""
+    """A statement without its literals and column lists, short enough for a summary line."""
     text = re.sub(r"'(?:[^']|'')*'", "?", " ".join(text.split()))
     text = re.sub(r"\b\d+\b", "?", text)
-    return text if len(text) <= 110 else text[:107] + "..."
+    text = SELECTED_COLUMNS.sub(r"SELECT \1… FROM", text).replace('"', "")
+    return text if len(text) <= 150 else text[:147] + "..."
 
 
 class PostgresParser:
