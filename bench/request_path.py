@@ -18,10 +18,13 @@ PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379. One run:
    workers, access log to stdout) with bench/settings.py: production settings plus
    /bench/hello, SSL redirect off, throttle rates raised out of the way per minute
    (the throttles still run, against Redis db --redis-db, flushed before each
-   scenario). wrk drives each scenario with one thread per connection and each
-   connection its own JWT: a warm-up, then --duration seconds, sampling the CPU
-   time of the gunicorn workers, of PostgreSQL (the bench database's backends, and
-   every postgres process) and of redis-server from /proc around it.
+   round). wrk drives each scenario with one thread per connection and each
+   connection its own JWT: a warm-up, then --duration seconds split into --rounds
+   rounds, the scenarios taking turns (so the machine's other load weighs on all of
+   them alike), sampling the CPU time of the gunicorn workers, of PostgreSQL (the
+   bench database's backends, and every postgres process) and of redis-server
+   from /proc around each round. p50 is the rounds' request-weighted mean, p99
+   the worst round's; requests wrk leaves unanswered are let finish in between.
 5. pgbench again; the reference is the mean of both runs.
 6. bench/bulk_transfer.py --fresh --rows --bulk-rows (0 skips it).
 
@@ -101,6 +104,27 @@ class Measured:
     redis: Tally | None = None
     counted: int = 0
     statuses: set = field(default_factory=set)
+    seconds: float = 0.0  # timed so far, over the rounds
+    cpu: dict = field(default_factory=dict)  # CPU ms per process group, over the rounds
+    p50_sum: float = 0.0  # p50 × requests, per round
+
+    def add_round(self, result: dict, cpu: dict[str, float]) -> None:
+        """One round's wrk figures. p50 is the rounds' request-weighted mean, p99 their
+        worst (wrk reports percentiles, not the samples to merge)."""
+        self.ran = True
+        self.requests += result["requests"]
+        self.errors += result["errors"]
+        self.seconds += result["duration_us"] / 1e6
+        self.rps = self.requests / self.seconds
+        for group, ms in cpu.items():
+            self.cpu[group] = self.cpu.get(group, 0.0) + ms
+        if not result["requests"]:
+            return
+        self.p50_sum += result["p50_us"] / 1000 * result["requests"]
+        self.p50_ms = self.p50_sum / self.requests
+        self.p99_ms = max(self.p99_ms or 0.0, result["p99_us"] / 1000)
+        for group, ms in self.cpu.items():
+            setattr(self, f"{group}_ms", ms / self.requests)
 
 
 def main() -> None:
@@ -135,10 +159,13 @@ def main() -> None:
         counted, into = results[scenario.same_as], results[scenario.key]
         into.sql, into.redis, into.counted = counted.sql, counted.redis, counted.counted
         into.statuses = set(counted.statuses)
+    # Scenarios take turns, round after round: a change in the machine's other load
+    # then weighs on each of them alike, and the ratios between them hold.
     with Gunicorn(env, workers=args.workers, args=args) as server:
-        for scenario in scenarios:
-            timed_pass(server, scenario, results[scenario.key], args)
-            settle(server)
+        for turn in range(args.rounds):
+            for scenario in scenarios:
+                timed_pass(server, scenario, results[scenario.key], args, turn)
+                settle(server)
     pgbench.append(run_pgbench(args.duration))
     bulk = run_bulk(args.bulk_rows) if args.bulk_rows else None
     report(args, scenarios, results, pgbench, bulk)
@@ -146,7 +173,8 @@ def main() -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=15, help="seconds per timed run")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per scenario")
+    parser.add_argument("--rounds", type=int, default=3, help="turns the scenarios take")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
@@ -557,7 +585,7 @@ def flush_redis(db: int) -> None:
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
 
 
-def settle(server: Gunicorn, limit: float = 180) -> None:
+def settle(server: Gunicorn, limit: float = 120) -> None:
     """Wait for requests wrk left behind (gunicorn answers those it has read even once
     wrk has gone) to finish, so they do not weigh on the next measurement."""
     import psycopg
@@ -569,7 +597,7 @@ def settle(server: Gunicorn, limit: float = 180) -> None:
             time.sleep(0.5)
             busy = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
-                " AND pid <> pg_backend_pid()",
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
                 [RUN_DB],
             ).fetchone()[0]
             if not busy and cpu_ms(before, cpu_snapshot(server)["worker"]) < 20:
@@ -577,27 +605,23 @@ def settle(server: Gunicorn, limit: float = 180) -> None:
     print(f"  the server was still busy {limit:.0f}s after wrk stopped", flush=True)
 
 
-def timed_pass(server: Gunicorn, scenario: Scenario, into: Measured, args) -> None:
+def timed_pass(server: Gunicorn, scenario: Scenario, into: Measured, args, turn: int) -> None:
+    """One round of the scenario: `--duration / --rounds` seconds of wrk."""
     script = wrk_script(scenario)
-    flush_redis(args.redis_db)  # throttle windows start empty in every scenario
-    if args.warmup:
+    flush_redis(args.redis_db)  # throttle windows start empty in every round
+    if args.warmup and turn == 0:
         run_wrk(server.port, scenario, args.warmup, script)
         settle(server)
     before = cpu_snapshot(server)
-    result = run_wrk(server.port, scenario, args.duration, script)
+    result = run_wrk(server.port, scenario, max(1, round_seconds(args)), script)
     after = cpu_snapshot(server)
     shutil.rmtree(script.parent)
-    into.ran, into.requests, into.errors = True, result["requests"], result["errors"]
-    into.rps = result["requests"] / (result["duration_us"] / 1e6)
-    print(f"{scenario.key:>17}: {into.rps:7.1f} rps", end="", flush=True)
-    if not into.requests:
-        print(f", no request completed in {args.duration}s", flush=True)
-        return
-    into.p50_ms, into.p99_ms = result["p50_us"] / 1000, result["p99_us"] / 1000
-    for group in ("worker", "pg", "pg_all", "redis"):
-        per_request = cpu_ms(before[group], after[group]) / into.requests
-        setattr(into, f"{group}_ms", per_request)
-    print(f", p50 {into.p50_ms:.1f} ms, p99 {into.p99_ms:.1f} ms, {into.errors} errors")
+    into.add_round(result, {group: cpu_ms(before[group], after[group]) for group in before})
+    print(f"{scenario.key:>17} round {turn + 1}: {result['requests']:6} requests", flush=True)
+
+
+def round_seconds(args) -> int:
+    return max(1, args.duration // args.rounds)
 
 
 # --- the report -----------------------------------------------------------------------
@@ -608,7 +632,8 @@ def report(args, scenarios: list[Scenario], results: dict[str, Measured], pgbenc
     print(f"\nthe run took {(time.monotonic() - STARTED) / 60:.1f} min")
     print(
         f"gunicorn {args.workers} {args.worker_class} workers"
-        f"{f' x {args.threads} threads' if args.threads > 1 else ''}, {args.duration}s per run, "
+        f"{f' x {args.threads} threads' if args.threads > 1 else ''}, "
+        f"{args.rounds} rounds of {round_seconds(args)}s per scenario, "
         f"ledger of {args.entries:,} entries, {os.cpu_count()} cores"
     )
     print(
