@@ -288,7 +288,9 @@ class AccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description=f"last {RECENT_ENTRIES} entries")
     def recent_entries(self, account: Account):
-        entries = account.entries.select_related("transaction").order_by("-id")[:RECENT_ENTRIES]
+        entries = (account.entries.select_related("transaction").order_by("-transaction_id"))[
+            :RECENT_ENTRIES
+        ]
         rows = format_html_join(
             "",
             "<tr><td><a href='{}'>#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -251,7 +251,18 @@ class Entry(models.Model):
         ordering = ["id"]
         verbose_name_plural = "entries"
         indexes = [
-            models.Index(fields=["account", "-id"], name="ledger_entry_account_recent"),
+            # An account's entries newest first in the order history pages by (entry and
+            # transaction ids come from two sequences, so concurrent postings can order
+            # them differently; an account has at most one entry per transaction). It
+            # carries what history's filters read of the entry: read in order straight
+            # from the index, a page costs the same for an account with 1 or 10^5 entries,
+            # and PostgreSQL, which plans for an average account, never prefers sorting
+            # all of a busy one's entries. Only PostgreSQL has covering indexes.
+            models.Index(
+                fields=["account", "-transaction"],
+                include=["asset", "created_at"],
+                name="ledger_entry_account_txn",
+            ),
             models.Index(fields=["account", "created_at"], name="ledger_entry_account_time"),
         ]
         constraints = [
