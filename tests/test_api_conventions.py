@@ -223,3 +223,38 @@ def test_every_api_error_is_the_envelope_whatever_debug_is(as_alice, settings, d
     assert_envelope(as_alice.get(f"{API}no-such-thing/"), 404, "not_found")
     assert_envelope(Client().get("/api/nowhere"), 404, "not_found")
     assert_envelope(Client(HTTP_HOST="evil.example").get(f"{API}assets"), 400, "validation_error")
+
+
+LOOSE_WHOLE_NUMBERS = ["٣", "３", "²", "1.0", " 2", "2 ", "+2", "1e1", 2.0, True]
+
+
+@pytest.mark.parametrize("to", LOOSE_WHOLE_NUMBERS)
+def test_a_whole_number_field_takes_only_an_integer_or_ascii_digits(as_alice, bob, to):
+    body = {"to": to, "asset": "COIN", "amount": "1"}
+
+    response = as_alice.post(f"{API}wallets/me/transfer", body, format="json")
+
+    assert_envelope(response, 400, "validation_error")
+    assert "to" in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("expires_in", LOOSE_WHOLE_NUMBERS)
+def test_a_hold_expiry_in_loose_digits_is_400(as_alice, expires_in):
+    body = {"asset": "GOLD", "amount": "1", "expires_in": expires_in}
+
+    response = as_alice.post(f"{API}wallets/me/holds", body, format="json")
+
+    assert_envelope(response, 400, "validation_error")
+
+
+@pytest.mark.parametrize("limit", ["١٠", "10.0", " 10"])
+def test_a_leaderboard_limit_in_loose_digits_is_400(as_alice, limit):
+    response = as_alice.get(f"{API}leaderboard/", {"asset": "CITY_POINTS", "limit": limit})
+
+    assert_envelope(response, 400, "validation_error")
+
+
+def test_whole_numbers_as_json_integers_or_ascii_digit_strings_are_read(as_alice):
+    for limit in ("10", 10):
+        response = as_alice.get(f"{API}leaderboard/", {"asset": "CITY_POINTS", "limit": limit})
+        assert response.status_code == 200

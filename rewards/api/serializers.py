@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.api.fields import WholeNumberField
 from ledger.amounts import format_amount
 from rewards.leaderboard import PERIODS
 from rewards.models import Item, Redemption, Reward, Task
@@ -69,7 +70,7 @@ class RewardSerializer(PricedSerializer):
 
 
 class QuantityInSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    quantity = WholeNumberField(min_value=1, max_value=100, default=1)
 
 
 class RedemptionSerializer(serializers.ModelSerializer):
@@ -90,7 +91,7 @@ class RedemptionSerializer(serializers.ModelSerializer):
 
 
 class ActivityInSerializer(serializers.Serializer):
-    user = serializers.IntegerField(min_value=1)
+    user = WholeNumberField(min_value=1)
     event = serializers.SlugField(max_length=64)
     reference = serializers.CharField(max_length=255)
 
@@ -98,7 +99,7 @@ class ActivityInSerializer(serializers.Serializer):
 class LeaderboardQuerySerializer(serializers.Serializer):
     asset = AssetField()
     period = serializers.ChoiceField(choices=list(PERIODS), default="all")
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    limit = WholeNumberField(min_value=1, max_value=100, default=10)
 
 
 class LeaderboardRowSerializer(serializers.Serializer):

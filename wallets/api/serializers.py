@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import BalanceSerializer
+from config.api.fields import WholeNumberField
 from ledger.amounts import format_amount, to_minor_units
 from ledger.errors import ValidationError as LedgerValidationError
 from ledger.models import Account, Asset, ConversionRate, Entry, Hold, Transaction
@@ -95,7 +96,7 @@ class SpendInSerializer(AmountInSerializer):
 
 
 class TransferInSerializer(AmountInSerializer):
-    to = serializers.IntegerField(min_value=1, help_text="The recipient's user id.")
+    to = WholeNumberField(min_value=1, help_text="The recipient's user id.")
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -126,7 +127,7 @@ class BonusInSerializer(AmountInSerializer):
 
 class HoldInSerializer(AmountInSerializer):
     reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    expires_in = serializers.IntegerField(
+    expires_in = WholeNumberField(
         min_value=1,
         max_value=90 * 24 * 3600,
         required=False,
