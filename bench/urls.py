@@ -5,10 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.urls import handler404, handler500
 from config.urls import urlpatterns as service_urls
-
-__all__ = ["handler404", "handler500", "urlpatterns"]
 
 
 class HelloView(APIView):
