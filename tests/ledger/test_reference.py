@@ -127,3 +127,15 @@ def test_wallet_ids_are_read_once(
 
     assert again.pk == first.pk == wallet(alice, "GOLD").pk
 
+
+def test_an_asset_created_in_a_rolled_back_transaction_is_not_kept(assets):
+    # given: a transaction that creates an asset and then looks up an unknown code
+    # (the miss makes the asset cache read the table again)
+    with pytest.raises(Boom), transaction.atomic():
+        Asset.objects.create(code="RUBY", name="Ruby")
+        assert get_asset("NOPE") is None
+        raise Boom
+
+    # then: the rolled-back asset is not served afterwards
+    assert get_asset("RUBY") is None
+    assert not Asset.objects.filter(code="RUBY").exists()
