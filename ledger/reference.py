@@ -30,7 +30,9 @@ def all_assets() -> dict[int | str, Asset]:
 def _find(key: int | str) -> Asset | None:
     asset = all_assets().get(key)
     if asset is None:  # perhaps created in another process within the last second
-        _assets.clear_local()
+        # Entries only: clear_local() would also forget this thread's uncommitted change
+        # to the assets, and the read below would then be kept past a rollback.
+        _assets.entries.clear()
         asset = all_assets().get(key)
     return asset
 
