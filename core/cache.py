@@ -33,17 +33,23 @@ class ProcessCache[Value]:
         self.entries: OrderedDict[Hashable, Value] = OrderedDict()
         self.version: int | None = None
         self.checked_at = -check_every
-        self.pending = threading.local()  # a change this thread has not committed yet
+        self.generation = 0  # counts drops: a value read before one is not kept after it
+        self.pending = threading.local()  # this thread's uncommitted change and last miss
         _registry.append(self)
 
     def get(self, key: Hashable) -> Value | None:
         self._drop_if_changed_elsewhere()
         value = self.entries.get(key)
-        if value is not None:
+        if value is None:
+            self.pending.missed_at = self.generation
+        else:
             self.entries.move_to_end(key)
         return value
 
     def put(self, key: Hashable, value: Value) -> None:
+        """Keep a value read after this thread's last miss in `get`."""
+        if getattr(self.pending, "missed_at", self.generation) != self.generation:
+            return  # dropped since it was read (another thread's change): it may be stale
         if getattr(self.pending, "change", False):
             if transaction.get_connection().in_atomic_block:
                 return  # read inside a transaction that changed the data: a rollback may undo it
@@ -57,9 +63,14 @@ class ProcessCache[Value]:
         row it may have created must not outlive a rollback here."""
         transaction.on_commit(lambda: self.put(key, value))
 
+    def drop(self) -> None:
+        """Forget every entry in this process."""
+        self.entries.clear()
+        self.generation += 1
+
     def changed(self) -> None:
         """A row behind this cache changed: drop it here now, everywhere once it commits."""
-        self.entries.clear()
+        self.drop()
         self.pending.change = True
         transaction.on_commit(self._committed)
 
@@ -69,7 +80,7 @@ class ProcessCache[Value]:
 
     def invalidate(self) -> None:
         """Drop every entry here now, and in every other process within `check_every`."""
-        self.entries.clear()
+        self.drop()
         try:
             try:
                 self.version = shared_cache.incr(self.version_key)
@@ -80,7 +91,7 @@ class ProcessCache[Value]:
             logger.exception("Could not tell other processes to drop %s", self.version_key)
 
     def clear_local(self) -> None:
-        self.entries.clear()
+        self.drop()
         self.checked_at = -self.check_every
         self.pending = threading.local()
 
@@ -93,11 +104,11 @@ class ProcessCache[Value]:
             version = shared_cache.get(self.version_key)
         except Exception:  # the shared cache is down: keep nothing longer than a check
             logger.warning("Shared cache unreachable; %s read afresh", self.version_key)
-            self.entries.clear()
+            self.drop()
             self.version = None
             return
         if version != self.version:
-            self.entries.clear()
+            self.drop()
             self.version = version
 
 

@@ -30,9 +30,7 @@ def all_assets() -> dict[int | str, Asset]:
 def _find(key: int | str) -> Asset | None:
     asset = all_assets().get(key)
     if asset is None:  # perhaps created in another process within the last second
-        # Entries only: clear_local() would also forget this thread's uncommitted change
-        # to the assets, and the read below would then be kept past a rollback.
-        _assets.entries.clear()
+        _assets.drop()  # not clear_local(): this thread's uncommitted change still counts
         asset = all_assets().get(key)
     return asset
 

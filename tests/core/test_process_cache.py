@@ -2,6 +2,7 @@
 sharing the Django cache (Redis in production, locmem here)."""
 
 import logging
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -144,10 +145,12 @@ def test_a_value_read_in_the_transaction_that_changed_the_data_is_kept_only_afte
         cleared_at_once = cache.get("assets")
         cache.put("assets", "new, not committed")
         kept_inside = cache.get("assets")
+    missed_after = cache.get("assets")
     cache.put("assets", "new")
 
     assert cleared_at_once is None
     assert kept_inside is None
+    assert missed_after is None
     assert cache.get("assets") == "new"
 
 
@@ -194,3 +197,21 @@ def test_an_unreachable_shared_cache_drops_entries_and_raises_nothing(
     assert value is None
     assert cache.entries == {}
     assert "unreachable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_value_read_before_another_threads_drop_is_not_kept(make_cache):
+    # given a thread that missed and went to read the database
+    cache = make_cache(check_every=60)
+    assert cache.get("assets") is None
+
+    # when another thread's change drops the cache before the first one keeps what it read
+    other = threading.Thread(target=cache.drop)
+    other.start()
+    other.join()
+    cache.put("assets", "read before the change")
+
+    # then the stale read is not kept, and the next miss and read are
+    assert cache.get("assets") is None
+    cache.put("assets", "read after the change")
+    assert cache.get("assets") == "read after the change"

@@ -215,7 +215,7 @@ class TransactionSerializer(serializers.ModelSerializer):
     def to_representation(self, txn: Transaction) -> dict:
         """The declared fields, by hand. Every money-moving response is one of these, and
         DRF's generic path (a deep copy of the fields for each object) cost more CPU than
-        the posting itself. tests/wallets/api/test_serializers.py holds it to the
+        the posting itself. tests/wallets/api/test_representations.py holds it to the
         generic output."""
         entries = self._entries(txn)
         entry_body = EntrySerializer(context=self.context).to_representation
