@@ -6,8 +6,11 @@ from tests.factories import create_assets, create_role_user, create_user
 
 
 @pytest.fixture
-def assets(db):
-    return create_assets()
+def assets(db, django_capture_on_commit_callbacks):
+    """Created as if committed: the process caches keep nothing while a change of
+    theirs is uncommitted, and the tests should see them work as in production."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return create_assets()
 
 
 @pytest.fixture

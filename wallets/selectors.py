@@ -5,6 +5,7 @@ from django.db.models import Func, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from ledger.models import Account, Entry, Transaction
+from ledger.reference import asset_by_id
 
 
 def list_history(
@@ -32,14 +33,18 @@ def list_history(
         ids = _newest_per_account(owner, entries.filter(keyset), order, limit)
     else:
         ids = entries.filter(keyset, account__user=owner).values("transaction_id")
-    owner_entries = Entry.objects.filter(account__user=owner).select_related("asset")
-    return list(
+    owner_entries = Entry.objects.filter(account__user=owner).order_by("id")
+    page = list(
         Transaction.objects.filter(pk__in=ids)
         .order_by(order.replace("transaction_id", "id"))
-        .prefetch_related(
-            Prefetch("entries", queryset=owner_entries.order_by("id"), to_attr="owner_entries")
-        )[:limit]
+        .prefetch_related(Prefetch("entries", queryset=owner_entries, to_attr="owner_entries"))[
+            :limit
+        ]
     )
+    for txn in page:
+        for entry in txn.owner_entries:
+            entry.asset = asset_by_id(entry.asset_id)  # from memory, not a join per entry
+    return page
 
 
 def _newest_per_account(owner: User, entries: QuerySet[Entry], order: str, limit: int) -> QuerySet:

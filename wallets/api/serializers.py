@@ -265,6 +265,15 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
     def get_balance_after(self, entry: Entry) -> str:
         return format_amount(entry.balance_after, scale=entry.asset.scale)
 
+    def to_representation(self, entry: Entry) -> dict:
+        """The declared fields, by hand: see TransactionSerializer.to_representation."""
+        scale = entry.asset.scale
+        return {
+            "asset": entry.asset.code,
+            "amount": format_amount(entry.amount, scale=scale),
+            "balance_after": format_amount(entry.balance_after, scale=scale),
+        }
+
 
 class HistoryRowSerializer(serializers.ModelSerializer):
     """One row per transaction with only the wallet owner's entries, signed from their side."""
@@ -274,6 +283,18 @@ class HistoryRowSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transaction
         fields = ["id", "type", "reference", "description", "created_at", "entries"]
+
+    def to_representation(self, txn: Transaction) -> dict:
+        """The declared fields, by hand: a page is up to 200 of these."""
+        entry_row = HistoryEntrySerializer().to_representation
+        return {
+            "id": txn.pk,
+            "type": txn.type,
+            "reference": txn.reference,
+            "description": txn.description,
+            "created_at": DATETIME.to_representation(txn.created_at),
+            "entries": [entry_row(entry) for entry in txn.owner_entries],
+        }
 
 
 class WalletBalanceSerializer(BalanceSerializer):

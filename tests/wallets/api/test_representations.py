@@ -12,13 +12,14 @@ from rest_framework import serializers
 
 from accounts.models import User
 from ledger import services as ledger
-from ledger.models import Transaction
+from ledger.models import Entry, Transaction
 from ledger.selectors import get_transaction_with_entries, get_user_wallets
 from tests.api import API, client_for
 from tests.factories import create_assets, create_role_user, create_user, fund, wallet
 from wallets import services
 from wallets.api import serializers as io
 from wallets.api.views import transaction_context
+from wallets.selectors import list_history
 
 pytestmark = pytest.mark.django_db
 
@@ -140,6 +141,30 @@ def test_wallet_balances_are_shown_as_the_generic_serializer_would(alice):
     assert body == serializers.Serializer.to_representation(whole, instance)
     coin = next(shown for shown in body["wallets"] if shown["asset"] == "COIN")
     assert (coin["balance"], coin["held"], coin["available"]) == ("12.34", "0.34", "12.00")
+
+
+def test_history_rows_are_shown_as_the_generic_serializer_would(alice):
+    fund(wallet(alice, "COIN"), 1234)
+    services.spend(user=alice, asset=wallet(alice, "COIN").asset, amount=34)
+    silver = fund(wallet(alice, "SILVER"), 100)
+    services.convert(
+        user=alice, from_asset=silver.asset, to_asset=wallet(alice, "GOLD").asset, amount=50
+    )
+    page = list_history(owner=alice, entries=Entry.objects.all(), limit=10)
+
+    rows = []
+    for txn in page:
+        row = io.HistoryRowSerializer()
+        by_hand = row.to_representation(txn)
+        assert by_hand == serializers.ModelSerializer.to_representation(row, txn)
+        for entry in txn.owner_entries:
+            shown = io.HistoryEntrySerializer()
+            assert shown.to_representation(entry) == serializers.ModelSerializer.to_representation(
+                shown, entry
+            )
+        rows.append(by_hand)
+    assert [len(row["entries"]) for row in rows] == [2, 1, 1, 1, 1]  # the convert: two
+    assert rows[2]["entries"] == [{"asset": "COIN", "amount": "-0.34", "balance_after": "12.00"}]
 
 
 @pytest.mark.parametrize(
