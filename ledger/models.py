@@ -26,10 +26,22 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ledger.amounts import MAX_AMOUNT as MAX_AMOUNT  # re-exported: the services import it here
 from ledger.amounts import format_amount
+
+# Sent when assets change without a save() (QuerySet.update): ledger.reference drops
+# the assets it keeps in memory, as it does on post_save.
+assets_updated = Signal()
+
+
+class AssetQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        updated = super().update(**kwargs)
+        assets_updated.send(sender=Asset)
+        return updated
 
 
 class Asset(models.Model):
@@ -47,6 +59,8 @@ class Asset(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty: never."
     )
     active = models.BooleanField(default=True)
+
+    objects = AssetQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from core.cache import ProcessCache
-from ledger.models import Account, AccountPurpose, Asset
+from ledger.models import Account, AccountPurpose, Asset, assets_updated
 
 _assets: ProcessCache[dict[int | str, Asset]] = ProcessCache("assets")
 _system_accounts: ProcessCache[Account] = ProcessCache("system-accounts")
@@ -70,6 +70,6 @@ def get_system_account(*, purpose: str, asset: Asset, label: str = "") -> Accoun
     return account
 
 
-@receiver([post_save, post_delete], sender=Asset)
+@receiver([post_save, post_delete, assets_updated], sender=Asset)
 def _asset_changed(**kwargs) -> None:
     _assets.changed()

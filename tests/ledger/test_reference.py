@@ -139,3 +139,15 @@ def test_an_asset_created_in_a_rolled_back_transaction_is_not_kept(assets):
     # then: the rolled-back asset is not served afterwards
     assert get_asset("RUBY") is None
     assert not Asset.objects.filter(code="RUBY").exists()
+
+
+def test_an_asset_changed_by_a_queryset_update_is_seen_at_once(
+    assets, django_capture_on_commit_callbacks
+):
+    assert get_asset("COIN").transferable is True
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Asset.objects.filter(code="COIN").update(transferable=False, expiry_days=30)
+
+    assert get_asset("COIN").transferable is False
+    assert get_asset("COIN").expiry_days == 30
