@@ -9,6 +9,7 @@ from ledger.amounts import format_amount, to_minor_units
 from ledger.errors import ValidationError as LedgerValidationError
 from ledger.models import Account, Asset, ConversionRate, Entry, Hold, Transaction
 from ledger.reference import get_asset
+from wallets.selectors import HistoryEntry, HistoryRow
 
 MAX_METADATA_BYTES = 4096
 
@@ -265,7 +266,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
     def get_balance_after(self, entry: Entry) -> str:
         return format_amount(entry.balance_after, scale=entry.asset.scale)
 
-    def to_representation(self, entry: Entry) -> dict:
+    def to_representation(self, entry: HistoryEntry) -> dict:
         """The declared fields, by hand: see TransactionSerializer.to_representation."""
         scale = entry.asset.scale
         return {
@@ -284,7 +285,7 @@ class HistoryRowSerializer(serializers.ModelSerializer):
         model = Transaction
         fields = ["id", "type", "reference", "description", "created_at", "entries"]
 
-    def to_representation(self, txn: Transaction) -> dict:
+    def to_representation(self, txn: HistoryRow) -> dict:
         """The declared fields, by hand: a page is up to 200 of these."""
         entry_row = HistoryEntrySerializer().to_representation
         return {
