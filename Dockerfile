@@ -22,6 +22,8 @@ RUN pip install --no-cache-dir . \
 
 USER wallet
 EXPOSE 8000
-# Sync workers did better than gthread on the locking write path (see DESIGN.md).
+# Two sync workers per core: measured against gthread (2 x 4 threads) and 1 per core
+# with bench/request_path.py, see README "Benchmarks"; a spend waits on its commit, so
+# a second worker per core keeps the CPU busy meanwhile.
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", \
      "--access-logfile", "-"]
