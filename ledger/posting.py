@@ -253,7 +253,7 @@ def _check_user_accounts(posting: Posting, locked: dict[int, LockedAccount]) -> 
             if frozen and posting.type in CREDITS_REFUSED_WHEN_FROZEN:
                 raise WalletFrozen("The recipient's wallet is frozen.")
             continue
-        if frozen and posting.type not in (DEBITS_ALLOWED_WHEN_FROZEN):
+        if frozen and posting.type not in DEBITS_ALLOWED_WHEN_FROZEN:
             raise WalletFrozen(details={"asset": account.asset.code})
         if account.balance + leg.amount < account.held:
             scale = account.asset.scale

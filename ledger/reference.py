@@ -62,7 +62,7 @@ def get_system_account(*, purpose: str, asset: Asset, label: str = "") -> Accoun
     key = (purpose, label, asset.pk)
     account = _system_accounts.get(key)
     if account is None:
-        account, created = Account.objects.get_or_create(
+        account, _ = Account.objects.get_or_create(
             user=None, purpose=purpose, label=label, asset=asset
         )
         account.asset = asset
