@@ -35,15 +35,34 @@ class HistoryRow:
         return self.id
 
 
+# The unfiltered pages, newest first, the ones most asked for: the same per-account reads
+# as _newest_per_account, written out once, since building that query with the ORM on
+# every request cost more CPU than PostgreSQL spends running it.
+NEWEST_UNFILTERED = """
+SELECT t.id, t.type, t.reference, t.description, t.created_at FROM ledger_transaction t
+WHERE t.id IN (
+    SELECT unnest(ARRAY(
+        SELECT e.transaction_id FROM ledger_entry e
+        WHERE e.account_id = a.id AND e.asset_id = a.asset_id AND e.transaction_id < %s
+        ORDER BY e.transaction_id DESC LIMIT %s
+    ))
+    FROM ledger_account a WHERE a.user_id = %s
+)
+ORDER BY t.id DESC LIMIT %s
+"""
+BEFORE_ALL = 2**63 - 1
+
+
 def list_history(
     *,
     owner: User,
-    entries: QuerySet[Entry],
+    entries: QuerySet[Entry] | None,
     limit: int,
     before: int | None = None,
     after: int | None = None,
 ) -> list[HistoryRow]:
-    """The owner's transactions that have one of `entries` on an account of theirs.
+    """The owner's transactions that have one of `entries` (None: any) on an account
+    of theirs.
 
     Newest first below transaction id `before` or, given `after`, oldest first above
     it; at most `limit`, each once (a convert touches two of the owner's accounts),
@@ -52,6 +71,13 @@ def list_history(
     """
     if before is not None and after is not None:
         raise ValueError("before or after, not both")
+    if entries is None and after is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            position = BEFORE_ALL if before is None else before
+            cursor.execute(NEWEST_UNFILTERED, [position, limit, owner.pk, limit])
+            return _with_owner_entries(owner, {row[0]: HistoryRow(*row) for row in cursor})
+    if entries is None:
+        entries = Entry.objects.all()
     keyset = Q(transaction_id__gt=after) if after is not None else Q()
     if before is not None:
         keyset = Q(transaction_id__lt=before)
@@ -65,6 +91,11 @@ def list_history(
         row[0]: HistoryRow(*row)
         for row in txns.values_list("id", "type", "reference", "description", "created_at")[:limit]
     }
+    return _with_owner_entries(owner, page)
+
+
+def _with_owner_entries(owner: User, page: dict[int, HistoryRow]) -> list[HistoryRow]:
+    """The rows of `page` (transaction id -> row, in order) with the owner's entries."""
     owner_entries = Entry.objects.filter(account__user=owner, transaction_id__in=list(page))
     for txn_id, asset_id, amount, balance_after in owner_entries.order_by("id").values_list(
         "transaction_id", "asset_id", "amount", "balance_after"

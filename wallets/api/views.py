@@ -116,7 +116,8 @@ class HistoryView(generics.ListAPIView):
 
     def list(self, request: Request, user: str) -> Response:
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
-        entries = self.filter_queryset(self.get_queryset())
+        filtered = any(name in request.query_params for name in HistoryFilter.base_filters)
+        entries = self.filter_queryset(self.get_queryset()) if filtered else None
         page = self.paginator.paginate_keyset(
             partial(list_history, owner=owner, entries=entries), request
         )
