@@ -17,6 +17,7 @@ import io
 import json
 import os
 import pstats
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret-" + "x" * 40)
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # this run's only
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/3")
 os.environ.setdefault("THROTTLE_IP_RATE", "100000000/min")

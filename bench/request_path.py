@@ -43,6 +43,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -61,7 +62,8 @@ PYTHON = sys.executable
 RUN_DB = "wallet_bench_http"
 PGBENCH_DB = "wallet_bench_pgbench"
 BULK_DB = "wallet_bench"
-SECRET_KEY = "bench-only-secret-key-" + "x" * 40  # signs this run's tokens, nothing else
+# Signs this run's tokens, nothing else: a new one every run.
+SECRET_KEY = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STARTED = time.monotonic()
 PACKAGES = {"wrk": "wrk", "pgbench": "postgresql-client"}

@@ -1,12 +1,14 @@
 """Tests: always PostgreSQL (the invariants live there), a fast hasher, no pool."""
 
+import secrets
+
 from config.env import database_from_url, env_str
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, SIMPLE_JWT
 
-# Not a secret: it signs the test run's tokens only.
-SECRET_KEY = env_str("TEST_SECRET_KEY") or "test-only-key-with-enough-length-for-hmac-signing"
+# Signs this test run's tokens only: a new one for every run unless one is given.
+SECRET_KEY = env_str("TEST_SECRET_KEY") or secrets.token_urlsafe(50)
 SIMPLE_JWT["SIGNING_KEY"] = SECRET_KEY
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
