@@ -14,6 +14,7 @@ from core.cache import ProcessCache
 from ledger import services as ledger
 from ledger.errors import ValidationError
 from ledger.models import Account, AccountPurpose, Asset, Hold, Transaction, TransactionType
+from ledger.reference import asset_by_id
 
 # A wallet's id never changes once its row exists: (user id, asset id) -> account id.
 _wallet_ids: ProcessCache[int] = ProcessCache("wallet-ids", max_entries=100_000)
@@ -40,11 +41,10 @@ def get_wallet(*, user: User, asset: Asset) -> Account:
 
 def get_wallets(*, user_ids: set[int], asset_ids: set[int]) -> dict[tuple[int, int], Account]:
     """Many users' wallets at once, keyed (user id, asset id); opens any that are missing.
-    Wallets of one asset share one Asset object (select_related would build one each)."""
-    assets = Asset.objects.in_bulk(asset_ids)
+    Wallets of one asset share the process's one Asset object (ledger.reference)."""
     wallets = {}
     for wallet in Account.objects.filter(user_id__in=user_ids, asset_id__in=asset_ids):
-        wallet.asset = assets[wallet.asset_id]
+        wallet.asset = asset_by_id(wallet.asset_id)
         wallets[wallet.user_id, wallet.asset_id] = wallet
     for user_id in {uid for uid in user_ids for aid in asset_ids if (uid, aid) not in wallets}:
         for wallet in ledger.open_user_accounts(user=User(pk=user_id)):

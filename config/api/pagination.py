@@ -8,8 +8,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
-# ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() refuses or reads.
-PAGE_SIZE = re.compile(r"[0-9]{1,3}")
+from config.api.fields import ASCII_DIGITS
+
 # A position is a primary key (bigint), so at most 19 ASCII digits.
 POSITION = re.compile(r"[0-9]{1,19}")
 
@@ -26,7 +26,8 @@ class NewestFirst(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not PAGE_SIZE.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
+        # The whole-number grammar of every other input: str.isdigit() also accepts "²".
+        if not ASCII_DIGITS.fullmatch(raw) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
             )

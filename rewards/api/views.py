@@ -17,19 +17,20 @@ from accounts import roles
 from accounts.models import User
 from config.api import schema
 from config.api.pagination import NewestFirst
+from ledger.selectors import get_transaction_with_entries
 from rewards import services
 from rewards.api import serializers as io
 from rewards.leaderboard import get_leaderboard
 from rewards.models import Item, Redemption, Reward, Task
 from wallets.api.idempotency import idempotent
 from wallets.api.serializers import TransactionSerializer
-from wallets.api.views import transaction_context, transaction_with_entries
+from wallets.api.views import transaction_context
 
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
 def with_transaction(request: Request, body: dict, txn_id: int, owner: User, status_code=201):
-    txn = transaction_with_entries(txn_id)
+    txn = get_transaction_with_entries(txn_id)
     body["transaction"] = TransactionSerializer(
         txn, context=transaction_context(request, owner)
     ).data

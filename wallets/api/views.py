@@ -64,10 +64,6 @@ def transaction_context(request: Request, owner: User) -> dict:
     return {"visible": VisibleBalances(request, owner), "owner_id": owner.pk}
 
 
-def transaction_with_entries(pk: int) -> Transaction:
-    return get_transaction_with_entries(pk)
-
-
 def posted(request: Request, owner: User, txn: Transaction) -> Response:
     body = io.TransactionSerializer(
         with_entries(txn), context=transaction_context(request, owner)
@@ -87,7 +83,7 @@ class WalletView(APIView):
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
         expiring_before = timezone.now() + EXPIRY_WINDOW
         wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
-        if {wallet.asset for wallet in wallets} < set(active_assets()):
+        if not set(active_assets()) <= {wallet.asset for wallet in wallets}:
             ledger.open_user_accounts(user=owner)  # assets added since signup
             wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
         return Response(io.WalletSerializer({"user": owner.pk, "wallets": wallets}).data)
@@ -315,7 +311,7 @@ def get_visible_transaction(request: Request, transaction_id: int) -> Transactio
         txn = txn.filter(entries__account__user=request.user)
     if not txn.exists():
         raise NotFound()
-    return transaction_with_entries(transaction_id)
+    return get_transaction_with_entries(transaction_id)
 
 
 class TransactionDetailView(APIView):

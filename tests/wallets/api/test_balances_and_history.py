@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from ledger.models import AccountPurpose, TransactionType
+from ledger.models import AccountPurpose, Asset, TransactionType
 from ledger.services import convert, credit, debit
 from tests.api import API, client_for, error_code
 from tests.factories import earn, fund, spend, wallet
@@ -159,3 +159,19 @@ def test_staff_reads_any_wallet_and_history(staff, alice):
     assert (
         client.get(f"{API}wallets/{alice.pk}/transactions").json()["results"][0]["type"] == "BONUS"
     )
+
+
+def test_a_wallet_is_opened_for_an_asset_added_after_signup_even_beside_a_retired_one(
+    as_alice, alice
+):
+    # given: GOLD retired and RUBY added since alice signed up
+    gold = wallet(alice, "GOLD").asset
+    gold.active = False
+    gold.save()
+    Asset.objects.create(code="RUBY", name="Ruby")
+
+    # when
+    shown = {row["asset"] for row in as_alice.get(f"{API}wallets/me").json()["wallets"]}
+
+    # then: her GOLD wallet is still shown, and a RUBY wallet exists
+    assert {"GOLD", "RUBY"} <= shown
