@@ -9,8 +9,8 @@ from accounts import roles
 from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
 from accounts.models import RefreshTokenFamily, User
 from accounts.services import revoke_token_families
-from config.admin import ReasonForm, confirmed_action
-from ledger.amounts import format_amount
+from core.admin import ReasonForm, confirmed_action
+from core.amounts import format_amount
 from ledger.forms import AmountField, clean_amount
 from ledger.models import AccountPurpose, Asset, TransactionType
 from ledger.services import credit, open_user_accounts

@@ -1,4 +1,4 @@
-from ledger.errors import DomainError
+from core.errors import DomainError
 
 
 class InvalidCredentials(DomainError):

@@ -11,18 +11,21 @@ from django.apps import apps
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 
+from ledger.permissions import (
+    CREDIT_ANY_WALLET,
+    DEBIT_ANY_WALLET,
+    FREEZE_WALLET,
+    HOLD_ANY_WALLET,
+    REPORT_ACTIVITY,
+    REVERSE_TRANSACTION,
+    VIEW_ANY_WALLET,
+)
+
 CUSTOMER = "customer"
 SERVICE = "service"
 SUPPORT = "support"
 STAFF = "staff"
 
-VIEW_ANY_WALLET = "ledger.view_any_wallet"
-CREDIT_ANY_WALLET = "ledger.credit_any_wallet"
-DEBIT_ANY_WALLET = "ledger.debit_any_wallet"
-HOLD_ANY_WALLET = "ledger.hold_any_wallet"
-REVERSE_TRANSACTION = "ledger.reverse_transaction"
-REPORT_ACTIVITY = "ledger.report_activity"
-FREEZE_WALLET = "ledger.freeze_wallet"
 
 # Apps whose rows the back office shows; support and staff may view all of them.
 BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards"]

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts import roles
 from accounts.errors import TokenRefused
 from accounts.models import RefreshTokenFamily, User
-from ledger.errors import ValidationError
+from core.errors import ValidationError
 from ledger.models import AccountPurpose, TransactionType
 from ledger.services import credit, open_user_accounts
 

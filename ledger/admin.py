@@ -11,10 +11,9 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts import roles
-from config.admin import ReasonForm, confirmed_action
-from ledger import services
-from ledger.amounts import format_amount, to_signed_minor_units
+from core.admin import ReasonForm, confirmed_action
+from core.amounts import format_amount, to_signed_minor_units
+from ledger import permissions, services
 from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
@@ -312,10 +311,10 @@ class AccountAdmin(ReadOnlyAdmin):
         )
 
     def has_post_permission(self, request) -> bool:
-        return request.user.has_perms([roles.CREDIT_ANY_WALLET, roles.DEBIT_ANY_WALLET])
+        return request.user.has_perms([permissions.CREDIT_ANY_WALLET, permissions.DEBIT_ANY_WALLET])
 
     def has_freeze_permission(self, request) -> bool:
-        return request.user.has_perm(roles.FREEZE_WALLET)
+        return request.user.has_perm(permissions.FREEZE_WALLET)
 
     @admin.action(description="Post an adjustment (credit or debit)", permissions=["post"])
     def post_adjustment(self, request, queryset: QuerySet):
@@ -404,7 +403,7 @@ class TransactionAdmin(ReadOnlyAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
 
     def has_reverse_permission(self, request) -> bool:
-        return request.user.has_perm(roles.REVERSE_TRANSACTION)
+        return request.user.has_perm(permissions.REVERSE_TRANSACTION)
 
     @admin.action(description="Reverse transactions", permissions=["reverse"])
     def reverse(self, request, queryset: QuerySet):

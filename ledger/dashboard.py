@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from ledger.amounts import format_amount
+from core.amounts import format_amount
 from ledger.models import Account, Asset, DailyTotal, ReconciliationRun, Transaction
 from ledger.models import TransactionType as T
 from ledger.rollup import wallet_day

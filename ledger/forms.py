@@ -1,13 +1,13 @@
 """Amounts in back-office forms: typed and shown in the asset's units, stored in minor
-units, read by the one grammar in `ledger.amounts`."""
+units, read by the one grammar in `core.amounts`."""
 
 from collections.abc import Callable
 from typing import ClassVar
 
 from django import forms
 
-from ledger.amounts import format_amount, to_minor_units
-from ledger.errors import ValidationError
+from core.amounts import format_amount, to_minor_units
+from core.errors import ValidationError
 from ledger.models import Asset
 
 UNITS_HELP = "In the asset's units, e.g. 10 or 2.50."

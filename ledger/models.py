@@ -29,8 +29,8 @@ from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from ledger.amounts import MAX_AMOUNT as MAX_AMOUNT  # re-exported: the services import it here
-from ledger.amounts import format_amount
+from core.amounts import MAX_AMOUNT as MAX_AMOUNT  # re-exported: the services import it here
+from core.amounts import format_amount
 
 # Sent when assets change without a save() (QuerySet.update): ledger.reference drops
 # the assets it keeps in memory, as it does on post_save.

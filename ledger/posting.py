@@ -25,8 +25,8 @@ from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from ledger.amounts import format_amount
-from ledger.errors import (
+from core.amounts import format_amount
+from core.errors import (
     DomainError,
     IdempotencyKeyReused,
     InsufficientFunds,

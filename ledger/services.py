@@ -11,8 +11,8 @@ from typing import Any
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from ledger.amounts import format_amount
-from ledger.errors import (
+from core.amounts import format_amount
+from core.errors import (
     AlreadyReversed,
     AssetNotTransferable,
     CaptureExceedsHold,

@@ -17,7 +17,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from ledger.errors import DomainError
+from core.errors import DomainError
 from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
 from ledger.posting import Leg, Posting, post_batch
 from ledger.services import get_system_account

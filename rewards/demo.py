@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import grant_signup_bonus, register_user
-from ledger.amounts import to_minor_units
+from core.amounts import to_minor_units
 from ledger.models import SYSTEM_PURPOSES, AccountPurpose, Asset, ConversionRate, TransactionType
 from ledger.services import credit, get_system_account
 from rewards.models import Campaign, EarningRule, Item, Milestone, Reward, Task

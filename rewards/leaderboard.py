@@ -3,7 +3,7 @@
 from django.core.cache import cache
 from django.db.models import Sum
 
-from ledger.amounts import format_amount
+from core.amounts import format_amount
 from ledger.models import Asset, DailyTotal, TransactionType
 from rewards.periods import period_start_day
 

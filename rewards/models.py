@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ledger.amounts import format_amount
+from core.amounts import format_amount
 from ledger.models import Asset, Transaction
 
 USER = settings.AUTH_USER_MODEL

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from ledger.errors import LimitReached, NotFound, ValidationError
+from core.errors import LimitReached, NotFound, ValidationError
 from ledger.locks import lock_user_accounts
 from ledger.models import MAX_AMOUNT, Account, AccountPurpose, Asset, Transaction, TransactionType
 from ledger.services import credit, debit

@@ -20,9 +20,9 @@ from itertools import batched
 from pathlib import Path
 
 from accounts.models import User
-from ledger.amounts import to_minor_units
+from core.amounts import to_minor_units
+from core.errors import DomainError
 from ledger.batches import ParallelPoster, PostedBatch
-from ledger.errors import DomainError
 from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
 from ledger.posting import Leg, Posting

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.cache import ProcessCache
+from core.errors import ValidationError
 from ledger import services as ledger
-from ledger.errors import ValidationError
 from ledger.models import Account, AccountPurpose, Asset, Hold, Transaction, TransactionType
 from ledger.reference import asset_by_id
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from ledger.amounts import format_amount
+from core.amounts import format_amount
 from ledger.models import Account
 
 

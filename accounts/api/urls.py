@@ -1,5 +1,5 @@
 from accounts.api import views
-from config.api.routes import api_path
+from core.api.routes import api_path
 
 urlpatterns = [
     api_path("auth/signup", views.SignupView.as_view(), name="auth-signup"),

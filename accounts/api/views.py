@@ -17,8 +17,8 @@ from accounts.api.serializers import (
 )
 from accounts.errors import InvalidCredentials
 from accounts.services import issue_token_pair, register_user, rotate_refresh_token
-from config.api import schema
-from config.api.throttles import AuthThrottle
+from core.api import schema
+from core.api.throttles import AuthThrottle
 from ledger.models import Account
 
 

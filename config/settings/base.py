@@ -31,18 +31,18 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Outermost: rewraps any error under /api/ that Django answered as an HTML page.
-    "config.api.middleware.ApiErrorEnvelopeMiddleware",
+    "core.api.middleware.ApiErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # gunicorn serves the admin's and Swagger UI's static files itself (no nginx needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.api.middleware.RejectUnstorableQueryMiddleware",
+    "core.api.middleware.RejectUnstorableQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.api.middleware.DatabaseUnavailableMiddleware",
+    "core.api.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -120,12 +120,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # orjson encodes in Rust: a tenth of the json module's time on every response.
     "DEFAULT_RENDERER_CLASSES": ["drf_orjson_renderer.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.StrictJSONParser"],
-    "EXCEPTION_HANDLER": "config.api.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
+    "EXCEPTION_HANDLER": "core.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
     # Counters live in the default cache: Redis when REDIS_URL is set, so limits hold
     # across gunicorn workers and hosts.
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttles.ApiThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttles.ApiThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "ip": env_str("THROTTLE_IP_RATE", "1200/min"),
         "user": env_str("THROTTLE_USER_RATE", "600/min"),

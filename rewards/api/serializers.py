@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from config.api.fields import WholeNumberField
-from ledger.amounts import format_amount
+from core.amounts import format_amount
+from core.api.fields import WholeNumberField
 from rewards.leaderboard import PERIODS
 from rewards.models import Item, Redemption, Reward, Task
 from wallets.api.serializers import AssetField

@@ -1,4 +1,4 @@
-from config.api.routes import PK, api_path
+from core.api.routes import PK, api_path
 from rewards.api import views
 
 ID = rf"(?P<id>{PK})"

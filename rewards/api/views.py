@@ -15,16 +15,16 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.models import User
-from config.api import schema
-from config.api.pagination import NewestFirst
+from core.api import schema
+from core.api.pagination import NewestFirst
 from ledger.selectors import get_transaction_with_entries
 from rewards import services
 from rewards.api import serializers as io
 from rewards.leaderboard import get_leaderboard
 from rewards.models import Item, Redemption, Reward, Task
+from wallets.api.access import transaction_context
 from wallets.api.idempotency import idempotent
 from wallets.api.serializers import TransactionSerializer
-from wallets.api.views import transaction_context
 
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import register_user
-from ledger.errors import ValidationError
+from core.errors import ValidationError
 from tests.api import API, client_for, error_code
 
 pytestmark = pytest.mark.django_db

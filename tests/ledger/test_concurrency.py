@@ -2,7 +2,7 @@
 
 import pytest
 
-from ledger.errors import DomainError
+from core.errors import DomainError
 from ledger.models import AccountPurpose, Transaction, TransactionType
 from ledger.services import credit, debit, reverse_transaction, transfer
 from tests.factories import create_user, fund, wallet

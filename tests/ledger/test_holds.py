@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from ledger.errors import CaptureExceedsHold, HoldNotPending, InsufficientFunds, WalletFrozen
+from core.errors import CaptureExceedsHold, HoldNotPending, InsufficientFunds, WalletFrozen
 from ledger.models import Account, Hold, Transaction, TransactionType
 from ledger.services import (
     capture_hold,

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import DomainError
+from core.errors import DomainError
 from ledger.models import Account, AccountPurpose, TransactionType
 from ledger.reconcile import check_ledger
 from ledger.services import (

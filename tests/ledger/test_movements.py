@@ -2,7 +2,7 @@
 
 import pytest
 
-from ledger.errors import AssetNotTransferable, InsufficientFunds, ValidationError, WalletFrozen
+from core.errors import AssetNotTransferable, InsufficientFunds, ValidationError, WalletFrozen
 from ledger.models import Account, AccountPurpose, Entry, Transaction, TransactionType
 from ledger.selectors import get_account_balance
 from ledger.services import (

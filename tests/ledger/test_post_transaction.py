@@ -1,7 +1,7 @@
 import pytest
 from django.db import transaction as db_transaction
 
-from ledger.errors import IdempotencyKeyReused, InsufficientFunds, ValidationError, WalletFrozen
+from core.errors import IdempotencyKeyReused, InsufficientFunds, ValidationError, WalletFrozen
 from ledger.models import Account, AccountPurpose, Entry, OutboxEvent, Transaction, TransactionType
 from ledger.posting import Leg, post_transaction
 from ledger.selectors import get_account_balance

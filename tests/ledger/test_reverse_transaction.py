@@ -1,6 +1,6 @@
 import pytest
 
-from ledger.errors import AlreadyReversed, InsufficientFunds, NotFound, ValidationError
+from core.errors import AlreadyReversed, InsufficientFunds, NotFound, ValidationError
 from ledger.models import Transaction, TransactionType
 from ledger.services import reverse_transaction
 from tests.factories import earn, spend, wallet

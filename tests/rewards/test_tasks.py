@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from ledger.errors import LimitReached
+from core.errors import LimitReached
 from rewards.models import Task, TaskCompletion
 from rewards.services import complete_task
 from tests.api import API, client_for, error_code

@@ -3,6 +3,7 @@
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
+from accounts import roles
 from accounts.models import User
 from accounts.roles import acts_for_others
 
@@ -33,3 +34,25 @@ def resolve_owner(
 
 def may_see(request: Request, owner_id: int | None, *, others_need: str) -> bool:
     return owner_id == request.user.pk or request.user.has_perm(others_need)
+
+
+class VisibleBalances:
+    """Whose balance-after a response may show: the caller's and the wallet owner's,
+    or anyone's for a caller with view_any_wallet. The permission is asked only when
+    another user's entry is shown (a spend or an earn never asks it)."""
+
+    def __init__(self, request: Request, owner: User):
+        self.user = request.user
+        self.own = {request.user.pk, owner.pk}
+        self.sees_all: bool | None = None
+
+    def __contains__(self, user_id: int) -> bool:
+        if user_id in self.own:
+            return True
+        if self.sees_all is None:
+            self.sees_all = self.user.has_perm(roles.VIEW_ANY_WALLET)
+        return self.sees_all
+
+
+def transaction_context(request: Request, owner: User) -> dict:
+    return {"visible": VisibleBalances(request, owner), "owner_id": owner.pk}

@@ -17,8 +17,8 @@ from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from config.api.exceptions import api_exception_handler
-from ledger.errors import DomainError, IdempotencyKeyReused
+from core.api.exceptions import api_exception_handler
+from core.errors import DomainError, IdempotencyKeyReused
 from ledger.locks import lock_idempotency_key
 from wallets.models import IdempotencyRecord
 

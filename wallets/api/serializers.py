@@ -4,9 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import BalanceSerializer
-from config.api.fields import WholeNumberField
-from ledger.amounts import format_amount, to_minor_units
-from ledger.errors import ValidationError as LedgerValidationError
+from core.amounts import format_amount, to_minor_units
+from core.api.fields import WholeNumberField
+from core.errors import ValidationError as LedgerValidationError
 from ledger.models import Account, Asset, ConversionRate, Entry, Hold, Transaction
 from ledger.reference import get_asset
 from wallets.selectors import HistoryEntry, HistoryRow
@@ -25,7 +25,7 @@ MAX_METADATA_BYTES = 4096
 )
 class AmountField(serializers.Field):
     """An amount as a JSON integer or a decimal string; the serializer parses it with the
-    asset's scale (ledger.amounts), which refuses everything else."""
+    asset's scale (core.amounts), which refuses everything else."""
 
     default_error_messages = {
         "invalid": "Amount must be an integer or a string of digits, not a float."

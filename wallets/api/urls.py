@@ -1,4 +1,4 @@
-from config.api.routes import PK, api_path
+from core.api.routes import PK, api_path
 from wallets.api import views
 
 USER = rf"(?P<user>me|{PK})"

@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.models import User
-from config.api import schema
-from config.api.pagination import NewestFirst
+from core.api import schema
+from core.api.pagination import NewestFirst
 from ledger import services as ledger
 from ledger.models import (
     Asset,
@@ -33,35 +33,13 @@ from ledger.reference import active_assets
 from ledger.selectors import get_transaction_with_entries, get_user_wallets, with_entries
 from wallets import services
 from wallets.api import serializers as io
-from wallets.api.access import may_see, resolve_owner
+from wallets.api.access import may_see, resolve_owner, transaction_context
 from wallets.api.filters import HistoryFilter
 from wallets.api.idempotency import idempotent
 from wallets.selectors import list_history
 
 USER_PARAM = OpenApiParameter("user", str, OpenApiParameter.PATH, description="A user id, or `me`.")
 EXPIRY_WINDOW = timedelta(days=30)
-
-
-class VisibleBalances:
-    """Whose balance-after a response may show: the caller's and the wallet owner's,
-    or anyone's for a caller with view_any_wallet. The permission is asked only when
-    another user's entry is shown (a spend or an earn never asks it)."""
-
-    def __init__(self, request: Request, owner: User):
-        self.user = request.user
-        self.own = {request.user.pk, owner.pk}
-        self.sees_all: bool | None = None
-
-    def __contains__(self, user_id: int) -> bool:
-        if user_id in self.own:
-            return True
-        if self.sees_all is None:
-            self.sees_all = self.user.has_perm(roles.VIEW_ANY_WALLET)
-        return self.sees_all
-
-
-def transaction_context(request: Request, owner: User) -> dict:
-    return {"visible": VisibleBalances(request, owner), "owner_id": owner.pk}
 
 
 def posted(request: Request, owner: User, txn: Transaction) -> Response:

@@ -3,7 +3,7 @@ from collections import Counter
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from ledger.amounts import format_amount
+from core.amounts import format_amount
 from ledger.management.progress import ProgressLine
 from ledger.models import Asset, Lot
 from ledger.services import expire_lots, release_expired_holds

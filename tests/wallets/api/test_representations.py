@@ -18,7 +18,7 @@ from tests.api import API, client_for
 from tests.factories import create_assets, create_role_user, create_user, fund, wallet
 from wallets import services
 from wallets.api import serializers as io
-from wallets.api.views import transaction_context
+from wallets.api.access import transaction_context
 from wallets.selectors import list_history
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@ entry point through them."""
 
 import pytest
 
-from ledger.amounts import MAX_AMOUNT, format_amount, to_minor_units, to_signed_minor_units
-from ledger.errors import ValidationError
+from core.amounts import MAX_AMOUNT, format_amount, to_minor_units, to_signed_minor_units
+from core.errors import ValidationError
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from ledger.amounts import MAX_AMOUNT
+from core.amounts import MAX_AMOUNT
 from ledger.models import Account, Asset, Entry, Transaction, TransactionType
 from rewards.models import Campaign
 from tests.api import API, client_for, error_code

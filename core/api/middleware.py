@@ -6,8 +6,8 @@ import logging
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.api.exceptions import CONNECTION_ERRORS, STATUS_CODES, error_body
-from config.api.parsers import storable_text
+from core.api.exceptions import CONNECTION_ERRORS, STATUS_CODES, error_body
+from core.api.parsers import storable_text
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""config.api.throttles: sliding-window limits per IP and per user, counted in Redis
+"""core.api.throttles: sliding-window limits per IP and per user, counted in Redis
 when REDIS_URL is set (else in this process), let through when Redis is down."""
 
 import logging
@@ -7,7 +7,7 @@ import pytest
 import redis
 from rest_framework.settings import api_settings
 
-from config.api.throttles import count_requests
+from core.api.throttles import count_requests
 from tests.api import API, client_for, error_code
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +126,7 @@ def test_an_unreachable_redis_lets_requests_through_and_logs(alice, rates, setti
     rates(user="1/min", ip="1/min")
     as_alice = client_for(alice)
 
-    with caplog.at_level(logging.WARNING, logger="config.api.throttles"):
+    with caplog.at_level(logging.WARNING, logger="core.api.throttles"):
         statuses = [get_wallets(as_alice, "10.0.4.1").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 200]

@@ -11,7 +11,7 @@ adjustment alone takes an explicit sign, through `to_signed_minor_units`.
 
 import re
 
-from ledger.errors import ValidationError
+from core.errors import ValidationError
 
 MAX_AMOUNT = 10**15  # in minor units; larger amounts are refused as absurd
 # [0-9], not \d or str.isdigit(): those also take Arabic-Indic, full-width and other digits.

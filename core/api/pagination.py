@@ -8,7 +8,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
-from config.api.fields import ASCII_DIGITS
+from core.api.fields import ASCII_DIGITS
 
 # A position is a primary key (bigint), so at most 19 ASCII digits.
 POSITION = re.compile(r"[0-9]{1,19}")

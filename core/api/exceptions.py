@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from ledger.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
