@@ -20,7 +20,7 @@ _permissions: ProcessCache[frozenset[str]] = ProcessCache("user-permissions")
 
 
 class CachedPermissionsBackend(ModelBackend):
-    def get_all_permissions(self, user_obj, obj=None) -> set[str]:
+    def get_all_permissions(self, user_obj, obj=None) -> set[str] | frozenset[str]:  # type: ignore[override]
         if obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return set()
         if user_obj.is_superuser:

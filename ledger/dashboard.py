@@ -46,7 +46,7 @@ def get_dashboard() -> dict:
     days = [first_day + timedelta(days=offset) for offset in range(CHART_DAYS)]
     rows = []
     for asset in assets:
-        flow = flows.get(asset.pk, {})
+        flow: dict[str, int] = flows.get(asset.pk, {})
         series = [daily.get((asset.pk, day), 0) for day in days]
         peak = max(series) or 1
         rows.append(

@@ -17,6 +17,8 @@ class LotBook:
     def __init__(self, account_id: int, asset: Asset):
         self.account_id = account_id
         self.asset = asset
+        assert asset.expiry_days is not None, "only an expiring asset keeps lots"
+        self.days_to_expiry: int = asset.expiry_days
         self.open = list(Lot.objects.filter(account_id=account_id, remaining__gt=0))
         self.new: list[Lot] = []
 
@@ -26,7 +28,7 @@ class LotBook:
             entry_id=entry_id,
             amount=amount,
             remaining=amount,
-            expires_at=at + timedelta(days=self.asset.expiry_days),
+            expires_at=at + timedelta(days=self.days_to_expiry),
         )
         self.open.append(lot)
         self.new.append(lot)

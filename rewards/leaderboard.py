@@ -13,7 +13,8 @@ CACHE_SECONDS = 60
 
 def get_leaderboard(*, asset: Asset, period: str, limit: int) -> list[dict]:
     """Ranks 1..limit by earned amount, ties broken by user id (the earlier user first)."""
-    start = PERIODS[period] and period_start_day(PERIODS[period])
+    unit = PERIODS[period]
+    start = period_start_day(unit) if unit else None
     key = f"leaderboard:{asset.pk}:{period}:{start}:{limit}"
     board = cache.get(key)
     if board is None:

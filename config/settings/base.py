@@ -93,7 +93,7 @@ USE_TZ = True
 WALLET_TIME_ZONE = env_str("WALLET_TIME_ZONE", "UTC")
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:

@@ -23,6 +23,7 @@ class Command(BaseCommand):
             raise CommandError("The ledger does not reconcile.")
 
     def _print_report(self, run: ReconciliationRun) -> None:
+        assert run.finished_at is not None  # record_reconciliation() finishes the run
         took = (run.finished_at - run.started_at).total_seconds()
         self.stdout.write(f"{len(run.report['checked'])} checks in {took:.2f}s")
         for name in run.report["checked"]:
