@@ -5,7 +5,7 @@ import uuid
 from typing import TypedDict
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -58,8 +58,15 @@ def grant_signup_bonus(*, user: User) -> None:
         )
 
 
-# The claim naming a refresh token's family; rotation copies every claim but jti, exp, iat.
+# Claims rotation copies (it renews only jti, exp, iat): the token's family, and a
+# fingerprint of the password it was issued under, so a password change ends every
+# session opened before it (as Django's session auth hash does for cookie sessions).
 FAMILY_CLAIM = "fam"
+PASSWORD_CLAIM = "pwd"
+
+
+def _password_fingerprint(user: User) -> str:
+    return user.get_session_auth_hash()[:16]
 
 
 class TokenPair(TypedDict):
@@ -68,7 +75,13 @@ class TokenPair(TypedDict):
 
 
 def issue_token_pair(*, user: User) -> TokenPair:
-    """Log the user in: open a new token family whose first refresh token is its current one."""
+    """Log the user in: open a new token family whose first refresh token is its current one.
+
+    The user's families that expired or were revoked are deleted on the way, so the
+    table holds only live sessions plus the revoked ones still inside their lifetime.
+    """
+    RefreshTokenFamily.objects.filter(user=user, expires_at__lt=timezone.now()).delete()
+    update_last_login(None, user)
     refresh = RefreshToken.for_user(user)
     family = RefreshTokenFamily.objects.create(
         user=user,
@@ -76,6 +89,7 @@ def issue_token_pair(*, user: User) -> TokenPair:
         expires_at=datetime_from_epoch(refresh["exp"]),
     )
     refresh[FAMILY_CLAIM] = str(family.pk)
+    refresh[PASSWORD_CLAIM] = _password_fingerprint(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -86,7 +100,8 @@ def rotate_refresh_token(*, refresh: str) -> TokenPair:
     one token exactly one succeeds. Presenting a token of the family that is no longer
     current means a copy of it is in other hands (or two clients share it): the family is
     revoked, so the newer tokens stop working too and the user logs in again (OAuth 2.1
-    refresh token reuse detection). Raises TokenRefused for any token not exchanged.
+    refresh token reuse detection). A token issued before the user's password last
+    changed revokes its family too. Raises TokenRefused for any token not exchanged.
     """
     try:
         token = RefreshToken(refresh)
@@ -102,14 +117,16 @@ def rotate_refresh_token(*, refresh: str) -> TokenPair:
         )
         if family is None or not family.user.is_active:
             raise TokenRefused()
-        if family.current_jti != token[jwt_settings.JTI_CLAIM]:
+        # A refusal that revokes is raised after the block, so the revocation commits.
+        if token.get(PASSWORD_CLAIM) != _password_fingerprint(family.user):
             _revoke(family)
-            pair = None  # raised after the block, so the revocation commits
+            refusal = "The password changed since this session began; log in again."
+        elif family.current_jti != token[jwt_settings.JTI_CLAIM]:
+            _revoke(family)
+            refusal = "This refresh token was used before; log in again."
         else:
-            pair = _rotate(family, token)
-    if pair is None:
-        raise TokenRefused("This refresh token was used before; log in again.")
-    return pair
+            return _rotate(family, token)
+    raise TokenRefused(refusal)
 
 
 def _rotate(family: RefreshTokenFamily, token: RefreshToken) -> TokenPair:

@@ -1,5 +1,9 @@
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from accounts.models import RefreshTokenFamily
 from tests.api import API, client_for, error_code
 from tests.threads import run_in_threads
 
@@ -93,3 +97,44 @@ def test_a_signed_refresh_token_not_issued_by_login_is_refused(alice):
 
     assert response.status_code == 401
     assert error_code(response) == "not_authenticated"
+
+
+@pytest.mark.django_db
+def test_a_password_change_ends_the_sessions_opened_before_it(alice):
+    # given: two sessions, then the password changes (admin, changepassword, a reset)
+    first, second = login()["refresh"], login()["refresh"]
+    alice.set_password("another-long-password")
+    alice.save()
+
+    # when
+    response = refresh(first)
+
+    # then: refused and revoked; the other old session too; a new login works
+    assert response.status_code == 401
+    assert "password changed" in response.json()["error"]["message"]
+    assert refresh(second).status_code == 401
+    tokens = (
+        client_for()
+        .post(
+            f"{API}auth/login",
+            {"email": "alice@example.com", "password": "another-long-password"},
+            format="json",
+        )
+        .json()
+    )
+    assert refresh(tokens["refresh"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_login_records_last_login_and_drops_expired_sessions(alice):
+    # given: a session that expired long ago
+    login()
+    RefreshTokenFamily.objects.update(expires_at=timezone.now() - timedelta(days=1))
+
+    # when
+    login()
+
+    # then
+    assert RefreshTokenFamily.objects.filter(user=alice).count() == 1
+    alice.refresh_from_db()
+    assert alice.last_login is not None
