@@ -5,7 +5,7 @@ import uuid
 from typing import TypedDict
 
 from django.conf import settings
-from django.contrib.auth.models import Group, update_last_login
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -80,8 +80,9 @@ def issue_token_pair(*, user: User) -> TokenPair:
     The user's families that expired or were revoked are deleted on the way, so the
     table holds only live sessions plus the revoked ones still inside their lifetime.
     """
-    RefreshTokenFamily.objects.filter(user=user, expires_at__lt=timezone.now()).delete()
-    update_last_login(None, user)
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    RefreshTokenFamily.objects.filter(user=user, expires_at__lt=user.last_login).delete()
     refresh = RefreshToken.for_user(user)
     family = RefreshTokenFamily.objects.create(
         user=user,
