@@ -20,7 +20,7 @@ from accounts.models import User
 from core.errors import DomainError
 from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
 from ledger.posting import Leg, Posting, post_batch
-from ledger.services import get_system_account
+from ledger.reference import get_system_account
 from rewards.errors import CampaignDone, PeriodNotOver
 from rewards.models import Campaign
 from rewards.periods import wallet_today

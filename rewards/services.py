@@ -13,7 +13,7 @@ from accounts.models import User
 from core.errors import LimitReached, NotFound, ValidationError
 from ledger.locks import lock_user_accounts
 from ledger.models import MAX_AMOUNT, Account, AccountPurpose, Asset, Transaction, TransactionType
-from ledger.services import credit, debit
+from ledger.services.movements import credit, debit
 from rewards.errors import SoldOut
 from rewards.models import (
     ActivityEvent,

@@ -26,7 +26,7 @@ from ledger.batches import ParallelPoster, PostedBatch
 from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
 from ledger.posting import Leg, Posting
-from ledger.services import get_system_account
+from ledger.reference import get_system_account
 from wallets.csv_output import SafeWriter
 from wallets.services import CREDIT_SOURCES, get_wallets
 
