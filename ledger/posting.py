@@ -18,9 +18,10 @@ concurrent first use may commit after the replaying caller started).
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -61,22 +62,35 @@ class Leg:
     amount: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Posting:
+    """One transaction to post: its type, its balanced legs and what it records."""
+
     type: str
     legs: Sequence[Leg]
+    _: KW_ONLY
     idempotency_key: str | None = None
     reference: str = ""
     description: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
-    initiated_by: Any = None
+    initiated_by: AbstractBaseUser | None = None
     reverses: Transaction | None = None
 
 
 Result = Transaction | DomainError
 
 
-def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Transaction:
+def post_transaction(
+    *,
+    type: str,
+    legs: Sequence[Leg],
+    idempotency_key: str | None = None,
+    reference: str = "",
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    initiated_by: AbstractBaseUser | None = None,
+    reverses: Transaction | None = None,
+) -> Transaction:
     """Post one balanced transaction and return it.
 
     A key already used returns the transaction it posted (a replay) when the type
@@ -86,7 +100,16 @@ def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Trans
     holds. Opens its own database transaction, or a savepoint in the caller's, so a
     refusal leaves the caller's transaction usable.
     """
-    posting = Posting(type=type, legs=legs, **details)
+    posting = Posting(
+        type,
+        legs,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        description=description,
+        metadata=metadata or {},
+        initiated_by=initiated_by,
+        reverses=reverses,
+    )
     check_posting(posting)
     with db_transaction.atomic():
         if posting.idempotency_key:
@@ -124,19 +147,34 @@ def post_batch(
     return results
 
 
+def check_amount(amount: int) -> None:
+    """The ledger's one check of an amount: int minor units, above zero, at most 10^15.
+
+    It belongs to the engine, not to the services (which also made it): every movement
+    passes here, the batches of bulk transfers and campaigns that build their own legs
+    included, so an amount that skips a service cannot skip this. The services only
+    refuse an amount that would turn their direction around; a hold, which reserves
+    what a posting will later move, applies this same rule. The amount grammar at the
+    edges (core.amounts) is the parsing of client text, and refuses there so that a
+    client's 400 names its field and a bulk file is refused before anything posts.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        # Floats and Decimals are converted at the edges; one reaching here is a bug.
+        raise TypeError(f"ledger amounts are int minor units, got {amount!r}")
+    if not 0 < amount <= MAX_AMOUNT:
+        raise ValidationError("Amount must be greater than zero and at most 10^15 minor units.")
+
+
 def check_posting(posting: Posting) -> None:
-    """What needs no database: known type, int amounts, balanced per asset."""
+    """What needs no database: known type, valid amounts, balanced per asset."""
     if posting.type not in TRANSACTION_TYPES:
         raise ValidationError(f"Unknown transaction type {posting.type!r}.")
     if len(posting.legs) < 2:
         raise ValidationError("A transaction needs at least two legs.")
     totals: dict[int, int] = defaultdict(int)
     for leg in posting.legs:
-        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
-            # Floats and Decimals are converted at the edges; one reaching here is a bug.
-            raise TypeError(f"ledger amounts are int minor units, got {leg.amount!r}")
-        if leg.amount == 0 or abs(leg.amount) > MAX_AMOUNT:
-            raise ValidationError("Each amount must be non-zero and at most 10^15 minor units.")
+        # A debit leg's size is checked like a credit's; anything but an int goes as is.
+        check_amount(abs(leg.amount) if type(leg.amount) is int else leg.amount)
         totals[leg.account.asset_id] += leg.amount
     if len({leg.account.pk for leg in posting.legs}) != len(posting.legs):
         raise ValidationError("An account may appear only once in a transaction.")

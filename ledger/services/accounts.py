@@ -1,5 +1,6 @@
 """User wallets and system accounts: looked up, opened on first use, frozen."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction as db_transaction
 
 from core.errors import ValidationError
@@ -10,7 +11,7 @@ from ledger.reference import get_system_account
 __all__ = ["get_system_account", "open_user_accounts", "set_account_status"]
 
 
-def open_user_accounts(*, user) -> list[Account]:
+def open_user_accounts(*, user: AbstractBaseUser) -> list[Account]:
     """Make sure the user has a wallet for every active asset; return all their wallets."""
     Account.objects.bulk_create(
         [Account(user=user, asset=asset) for asset in Asset.objects.filter(active=True)],

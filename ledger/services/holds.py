@@ -6,6 +6,7 @@ longer available; capturing it debits through the posting engine.
 
 from datetime import datetime
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -20,8 +21,9 @@ from core.errors import (
 )
 from ledger.locks import lock_user_accounts
 from ledger.models import Account, AccountPurpose, Hold, OutboxEvent, Transaction, TransactionType
+from ledger.posting import check_amount
 from ledger.services.idempotency import earlier_under_key
-from ledger.services.movements import debit, require_positive
+from ledger.services.movements import debit
 
 
 def place_hold(
@@ -31,10 +33,14 @@ def place_hold(
     reference: str = "",
     expires_at: datetime | None = None,
     idempotency_key: str | None = None,
-    created_by=None,
+    created_by: AbstractBaseUser | None = None,
 ) -> Hold:
-    """Reserve `amount` of a user wallet: it stays in the balance but is no longer available."""
-    require_positive(amount)
+    """Reserve `amount` of a user wallet: it stays in the balance but is no longer available.
+
+    The same key again returns the hold it placed (IdempotencyKeyReused for another
+    wallet or amount). Raises WalletFrozen and InsufficientFunds beyond what is available.
+    """
+    check_amount(amount)  # no posting checks it: a hold reserves what a posting will move
     with db_transaction.atomic():
         existing = earlier_under_key(
             Hold,
@@ -65,26 +71,15 @@ def place_hold(
 
 
 def capture_hold(
-    *,
-    hold_id: int,
-    amount: int | None = None,
-    initiated_by=None,
-    idempotency_key: str | None = None,
-    destination: str = AccountPurpose.REVENUE,
+    *, hold_id: int, amount: int | None = None, initiated_by: AbstractBaseUser | None = None
 ) -> Transaction:
-    """Debit up to the held amount (all of it by default); the rest is released.
+    """Debit up to the held amount (all of it by default) into REVENUE; the rest is released.
 
     Raises HoldNotPending when the hold was already captured, voided or expired,
-    and CaptureExceedsHold for more than was held.
+    and CaptureExceedsHold for more than was held. The captured amount is checked by
+    the engine, as every posting's.
     """
-    if amount is not None:
-        require_positive(amount)
     with db_transaction.atomic():
-        replayed = earlier_under_key(
-            Transaction, idempotency_key, same=lambda txn: txn.metadata.get("hold_id") == hold_id
-        )
-        if replayed is not None:
-            return replayed
         hold, account = _lock_pending_hold(hold_id)
         captured = hold.amount if amount is None else amount
         if captured > hold.amount:
@@ -98,8 +93,7 @@ def capture_hold(
             account=account,
             amount=captured,
             type=TransactionType.CAPTURE,
-            destination=destination,
-            idempotency_key=idempotency_key,
+            destination=AccountPurpose.REVENUE,
             reference=hold.reference,
             metadata={"hold_id": hold.pk},
             initiated_by=initiated_by,
@@ -113,17 +107,9 @@ def capture_hold(
     return posted
 
 
-def void_hold(*, hold_id: int, status: str = Hold.Status.VOIDED) -> Hold:
-    """Release a pending hold without moving value (VOIDED, or EXPIRED by the expiry job)."""
-    with db_transaction.atomic():
-        hold, account = _lock_pending_hold(hold_id)
-        account.held -= hold.amount
-        account.save(update_fields=["held"])
-        hold.status = status
-        hold.resolved_at = timezone.now()
-        hold.save(update_fields=["status", "resolved_at"])
-        _hold_event(hold)
-    return hold
+def void_hold(*, hold_id: int) -> Hold:
+    """Release a pending hold without moving value. Raises HoldNotPending when it is not."""
+    return _release(hold_id, status=Hold.Status.VOIDED)
 
 
 def release_expired_holds(*, now: datetime | None = None) -> int:
@@ -133,11 +119,24 @@ def release_expired_holds(*, now: datetime | None = None) -> int:
     released = 0
     for hold_id in due.values_list("pk", flat=True).iterator():
         try:
-            void_hold(hold_id=hold_id, status=Hold.Status.EXPIRED)
+            _release(hold_id, status=Hold.Status.EXPIRED)
             released += 1
         except HoldNotPending:
             continue  # captured or voided meanwhile
     return released
+
+
+def _release(hold_id: int, *, status: str) -> Hold:
+    """End a pending hold as VOIDED or EXPIRED: the wallet's `held` drops by its amount."""
+    with db_transaction.atomic():
+        hold, account = _lock_pending_hold(hold_id)
+        account.held -= hold.amount
+        account.save(update_fields=["held"])
+        hold.status = status
+        hold.resolved_at = timezone.now()
+        hold.save(update_fields=["status", "resolved_at"])
+        _hold_event(hold)
+    return hold
 
 
 def _lock_pending_hold(hold_id: int) -> tuple[Hold, Account]:

@@ -1,5 +1,6 @@
 """Reversal: the exact opposite of a transaction, posted at most once."""
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction as db_transaction
 
 from core.errors import AlreadyReversed, NotFound, ValidationError
@@ -9,7 +10,11 @@ from ledger.services.idempotency import earlier_under_key
 
 
 def reverse_transaction(
-    *, transaction_id: int, reason: str, initiated_by=None, idempotency_key: str | None = None
+    *,
+    transaction_id: int,
+    reason: str,
+    initiated_by: AbstractBaseUser | None = None,
+    idempotency_key: str | None = None,
 ) -> Transaction:
     """Post the exact opposite of a transaction. A transaction is reversed at most once.
 
