@@ -100,7 +100,7 @@ def load_ledger(*, entries: int, busy_entries: int, users: int, batch: int = 200
     from accounts.services import register_user
     from ledger.batches import ParallelPoster
     from ledger.models import Account, AccountPurpose, Asset, TransactionType
-    from ledger.posting import Leg, Posting
+    from ledger.posting import Leg, Posting, Refused
     from ledger.services import get_system_account
     from tests.factories import create_assets
 
@@ -145,10 +145,10 @@ def load_ledger(*, entries: int, busy_entries: int, users: int, batch: int = 200
     done += poster.finish()
     took = time.perf_counter() - started
     failed = [posted.error for posted in done if posted.error] + [
-        result
+        outcome.error
         for posted in done
-        for result in posted.results or []
-        if isinstance(result, Exception)
+        for outcome in posted.results or []
+        if isinstance(outcome, Refused)
     ]
     if failed:
         raise RuntimeError(f"{len(failed)} bench postings failed, e.g. {failed[0]!r}")

@@ -18,13 +18,13 @@ from typing import Any
 
 from django.db import connection
 
-from ledger.posting import Posting, Result, post_batch
+from ledger.posting import Outcome, Posting, post_batch
 
 
 @dataclass
 class PostedBatch:
     tag: Any  # whatever the caller submitted the batch with
-    results: list[Result] | None = None  # a replay's transaction has `replayed` set
+    results: list[Outcome] | None = None  # one per posting, in order
     error: BaseException | None = None
 
 

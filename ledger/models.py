@@ -222,9 +222,6 @@ class Transaction(models.Model):
         "self", models.PROTECT, null=True, blank=True, related_name="reversal"
     )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    # Not stored: set by the posting engine on a transaction it found already posted under
-    # the key it was asked to post (a replay).
-    replayed = False
 
     class Meta:
         ordering = ["-id"]

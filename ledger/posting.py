@@ -9,18 +9,23 @@ user accounts' daily totals and one outbox event per transaction. A refused post
 is reported in its place; the others go ahead. System accounts are neither locked
 nor updated: their balance is the sum of their entries.
 
+Each posting's outcome says what happened to it: `Posted` (written now), `Replayed`
+(its idempotency key had already posted the same transaction, which comes back; nothing
+moved) or `Refused` (with the error). Callers tell a replay from a new posting by it,
+never by timestamps: a concurrent first use may commit after the replaying caller
+started, and clocks differ between machines.
+
 `post_transaction` is the one-posting case, used by every service; it also
-serialises on its idempotency key and raises what a posting was refused for.
-A transaction found already posted under its key (before this call) comes back with
-`replayed` set: callers tell a replay from a new posting by it, not by timestamps (a
-concurrent first use may commit after the replaying caller started).
+serialises on its idempotency key, returns the transaction (new or replayed) and
+raises what a posting was refused for.
 """
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, cast
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -61,22 +66,58 @@ class Leg:
     amount: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Posting:
+    """One transaction to post: its type, its balanced legs and what it records."""
+
     type: str
     legs: Sequence[Leg]
+    _: KW_ONLY
     idempotency_key: str | None = None
     reference: str = ""
     description: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
-    initiated_by: Any = None
+    initiated_by: AbstractBaseUser | None = None
     reverses: Transaction | None = None
 
 
-Result = Transaction | DomainError
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Written by this call."""
+
+    transaction: Transaction
 
 
-def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Transaction:
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """Its idempotency key had already posted the same type and legs (before this call,
+    or earlier in the same batch): that transaction, and nothing moved."""
+
+    transaction: Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing was posted, for this reason (IdempotencyKeyReused for a key already used
+    by another posting: its details name that transaction)."""
+
+    error: DomainError
+
+
+Outcome = Posted | Replayed | Refused
+
+
+def post_transaction(
+    *,
+    type: str,
+    legs: Sequence[Leg],
+    idempotency_key: str | None = None,
+    reference: str = "",
+    description: str = "",
+    metadata: dict[str, Any] | None = None,
+    initiated_by: AbstractBaseUser | None = None,
+    reverses: Transaction | None = None,
+) -> Transaction:
     """Post one balanced transaction and return it.
 
     A key already used returns the transaction it posted (a replay) when the type
@@ -86,21 +127,30 @@ def post_transaction(*, type: str, legs: Sequence[Leg], **details: Any) -> Trans
     holds. Opens its own database transaction, or a savepoint in the caller's, so a
     refusal leaves the caller's transaction usable.
     """
-    posting = Posting(type=type, legs=legs, **details)
+    posting = Posting(
+        type,
+        legs,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        description=description,
+        metadata=metadata or {},
+        initiated_by=initiated_by,
+        reverses=reverses,
+    )
     check_posting(posting)
     with db_transaction.atomic():
         if posting.idempotency_key:
             lock_idempotency_key(posting.idempotency_key)
-        (result,) = _post([posting], keep_entries=True)
-    if isinstance(result, DomainError):
-        raise result
-    return result
+        (outcome,) = _post([posting], keep_entries=True)
+    if isinstance(outcome, Refused):
+        raise outcome.error
+    return outcome.transaction
 
 
 def post_batch(
     postings: Sequence[Posting], *, on_locked: Callable[[], None] | None = None
-) -> list[Result]:
-    """Post independent transactions together; return each one's transaction or refusal.
+) -> list[Outcome]:
+    """Post independent transactions together; return each one's outcome, in order.
 
     For bulk work: one lock query, one insert per table and one commit for the batch.
     Postings are applied in order, so a later one sees an earlier one's balance.
@@ -109,34 +159,49 @@ def post_batch(
     Bulk jobs grow the ledger fast, so each batch first refreshes stale statistics.
     """
     analyze_stale()
-    results: list[Result | None] = [None] * len(postings)
+    outcomes: list[Outcome | None] = [None] * len(postings)
     valid: list[int] = []
     for index, posting in enumerate(postings):
         try:
             check_posting(posting)
             valid.append(index)
         except DomainError as refused:
-            results[index] = refused
+            outcomes[index] = Refused(refused)
     with db_transaction.atomic():
         posted = _post([postings[i] for i in valid], on_locked=on_locked)
-        for index, result in zip(valid, posted, strict=True):
-            results[index] = result
-    return results
+        for index, outcome in zip(valid, posted, strict=True):
+            outcomes[index] = outcome
+    return cast(list[Outcome], outcomes)  # every index is set by now
+
+
+def check_amount(amount: int) -> None:
+    """The ledger's one check of an amount: int minor units, above zero, at most 10^15.
+
+    It belongs to the engine, not to the services (which also made it): every movement
+    passes here, the batches of bulk transfers and campaigns that build their own legs
+    included, so an amount that skips a service cannot skip this. The services only
+    refuse an amount that would turn their direction around; a hold, which reserves
+    what a posting will later move, applies this same rule. The amount grammar at the
+    edges (core.amounts) is the parsing of client text, and refuses there so that a
+    client's 400 names its field and a bulk file is refused before anything posts.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        # Floats and Decimals are converted at the edges; one reaching here is a bug.
+        raise TypeError(f"ledger amounts are int minor units, got {amount!r}")
+    if not 0 < amount <= MAX_AMOUNT:
+        raise ValidationError("Amount must be greater than zero and at most 10^15 minor units.")
 
 
 def check_posting(posting: Posting) -> None:
-    """What needs no database: known type, int amounts, balanced per asset."""
+    """What needs no database: known type, valid amounts, balanced per asset."""
     if posting.type not in TRANSACTION_TYPES:
         raise ValidationError(f"Unknown transaction type {posting.type!r}.")
     if len(posting.legs) < 2:
         raise ValidationError("A transaction needs at least two legs.")
     totals: dict[int, int] = defaultdict(int)
     for leg in posting.legs:
-        if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
-            # Floats and Decimals are converted at the edges; one reaching here is a bug.
-            raise TypeError(f"ledger amounts are int minor units, got {leg.amount!r}")
-        if leg.amount == 0 or abs(leg.amount) > MAX_AMOUNT:
-            raise ValidationError("Each amount must be non-zero and at most 10^15 minor units.")
+        # A debit leg's size is checked like a credit's; anything but an int goes as is.
+        check_amount(abs(leg.amount) if type(leg.amount) is int else leg.amount)
         totals[leg.account.asset_id] += leg.amount
     if len({leg.account.pk for leg in posting.legs}) != len(posting.legs):
         raise ValidationError("An account may appear only once in a transaction.")
@@ -149,7 +214,7 @@ def _post(
     on_locked: Callable[[], None] | None = None,
     *,
     keep_entries: bool = False,
-) -> list[Result]:
+) -> list[Outcome]:
     """The engine proper; runs inside the caller's atomic block. `keep_entries` hands
     each new transaction its entries (see `_keep_entries`)."""
     locked = lock_for_posting(
@@ -161,17 +226,17 @@ def _post(
     earlier = _earlier_postings([p.idempotency_key for p in postings if p.idempotency_key])
 
     now = timezone.now()
-    results: list[Result] = []
+    outcomes: list[Outcome] = []
     accepted: list[tuple[Transaction, Posting, list[NewEntry]]] = []
     for posting in postings:
         key = posting.idempotency_key
         if key in earlier:
-            results.append(_replay(*earlier[key], posting))
+            outcomes.append(_replay(*earlier[key], posting))
             continue
         try:
             _check_user_accounts(posting, locked)
         except DomainError as refused:
-            results.append(refused)
+            outcomes.append(Refused(refused))
             continue
         txn = Transaction(
             type=posting.type,
@@ -186,14 +251,14 @@ def _post(
         if key:
             earlier[key] = (txn, _legs(posting))  # a repeat later in this batch is a replay
         accepted.append((txn, posting, [_entry_for(txn, leg, locked) for leg in posting.legs]))
-        results.append(txn)
+        outcomes.append(Posted(txn))
 
     if accepted:
         _write(accepted, locked)
         if keep_entries:
             for txn, posting, entries in accepted:
                 _keep_entries(txn, posting, entries)
-    return results
+    return outcomes
 
 
 # One index probe per key or transaction, whatever the planner's statistics say: with
@@ -225,8 +290,6 @@ def _earlier_postings(keys: list[str]) -> dict[str, tuple[Transaction, list]]:
     legs = defaultdict(list)
     for txn_id, account_id, amount in rows:
         legs[txn_id].append((account_id, amount))
-    for txn in txns.values():
-        txn.replayed = True
     return {txn.idempotency_key: (txn, sorted(legs[pk])) for pk, txn in txns.items()}
 
 
@@ -234,11 +297,11 @@ def _legs(posting: Posting) -> list[tuple[int, int]]:
     return sorted((leg.account.pk, leg.amount) for leg in posting.legs)
 
 
-def _replay(earlier: Transaction, earlier_legs: list, posting: Posting) -> Result:
+def _replay(earlier: Transaction, earlier_legs: list, posting: Posting) -> Replayed | Refused:
     """The same request again gets the first answer; another request under its key, a 409."""
     if earlier.type != posting.type or earlier_legs != _legs(posting):
-        return IdempotencyKeyReused(details={"transaction_id": earlier.pk})
-    return earlier
+        return Refused(IdempotencyKeyReused(details={"transaction_id": earlier.pk}))
+    return Replayed(earlier)
 
 
 def _check_user_accounts(posting: Posting, locked: dict[int, LockedAccount]) -> None:

@@ -17,10 +17,9 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from core.errors import DomainError
 from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
-from ledger.posting import Leg, Posting, post_batch
-from ledger.services import get_system_account
+from ledger.posting import Leg, Posted, Posting, Refused, Replayed, post_batch
+from ledger.reference import get_system_account
 from rewards.errors import CampaignDone, PeriodNotOver
 from rewards.models import Campaign
 from rewards.periods import wallet_today
@@ -83,12 +82,13 @@ def pay_each_once(
             for user_id in chunk
         ]
         for user_id, outcome in zip(chunk, post_batch(postings), strict=True):
-            if isinstance(outcome, DomainError):
-                payout.failed[user_id] = outcome.code
-            elif outcome.replayed:  # paid by an earlier run
-                payout.already_paid += 1
-            else:
-                payout.paid += 1
+            match outcome:
+                case Posted():
+                    payout.paid += 1
+                case Replayed():  # paid by an earlier run, or by a run going on at once
+                    payout.already_paid += 1
+                case Refused(error):
+                    payout.failed[user_id] = error.code
         before, done = done, done + len(chunk)
         if checkpoint and done // CHECKPOINT_EVERY > before // CHECKPOINT_EVERY:
             checkpoint(chunk[-1])

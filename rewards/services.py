@@ -3,6 +3,7 @@ transaction, serialises on the user's wallet (the ledger's lock) before counting
 what the user already did, and posts through the ledger's services."""
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -13,7 +14,7 @@ from accounts.models import User
 from core.errors import LimitReached, NotFound, ValidationError
 from ledger.locks import lock_user_accounts
 from ledger.models import MAX_AMOUNT, Account, AccountPurpose, Asset, Transaction, TransactionType
-from ledger.services import credit, debit
+from ledger.services.movements import credit, debit
 from rewards.errors import SoldOut
 from rewards.models import (
     ActivityEvent,
@@ -40,13 +41,27 @@ def _locked_wallet(user: User, asset: Asset) -> Account:
     return lock_user_accounts([wallet.pk])[wallet.pk]
 
 
-def _earn(wallet: Account, amount: int, **details) -> Transaction:
+def _earn(
+    wallet: Account,
+    amount: int,
+    *,
+    reference: str,
+    description: str,
+    metadata: dict[str, Any] | None = None,
+    initiated_by: User | None = None,
+    idempotency_key: str | None = None,
+) -> Transaction:
+    """An EARN from the REWARDS system account."""
     return credit(
         account=wallet,
         amount=amount,
         type=TransactionType.EARN,
         source=AccountPurpose.REWARDS,
-        **details,
+        idempotency_key=idempotency_key,
+        reference=reference,
+        description=description,
+        metadata=metadata,
+        initiated_by=initiated_by,
     )
 
 

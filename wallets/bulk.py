@@ -25,8 +25,8 @@ from core.errors import DomainError
 from ledger.batches import ParallelPoster, PostedBatch
 from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
-from ledger.posting import Leg, Posting
-from ledger.services import get_system_account
+from ledger.posting import Leg, Posted, Posting, Refused, Replayed
+from ledger.reference import get_system_account
 from wallets.csv_output import SafeWriter
 from wallets.services import CREDIT_SOURCES, get_wallets
 
@@ -241,19 +241,20 @@ def _postings_for(
 
 
 def _record(batch: PostedBatch, result: SafeWriter, summary: Summary) -> None:
-    for row, outcome in zip(batch.tag, batch.results, strict=True):
+    for row, outcome in zip(batch.tag, batch.results or [], strict=True):
         summary.rows += 1
-        if isinstance(outcome, DomainError):
-            summary.refused += 1
-            # idempotency_key_reused names the transaction posted earlier under the reference.
-            earlier = outcome.details.get("transaction_id", "")
-            result.writerow([row.line, *row.raw, "refused", earlier, outcome.code])
-        elif outcome.replayed:  # posted earlier under this reference
-            summary.already_posted += 1
-            result.writerow([row.line, *row.raw, "already posted", outcome.pk, ""])
-        else:
-            summary.posted += 1
-            result.writerow([row.line, *row.raw, "posted", outcome.pk, ""])
+        match outcome:
+            case Posted(transaction):
+                summary.posted += 1
+                result.writerow([row.line, *row.raw, "posted", transaction.pk, ""])
+            case Replayed(transaction):  # posted earlier under this reference
+                summary.already_posted += 1
+                result.writerow([row.line, *row.raw, "already posted", transaction.pk, ""])
+            case Refused(error):
+                summary.refused += 1
+                # idempotency_key_reused names the transaction posted earlier under the reference.
+                earlier = error.details.get("transaction_id", "")
+                result.writerow([row.line, *row.raw, "refused", earlier, error.code])
 
 
 def _type_for(source: Account, target: Account) -> str:

@@ -1,13 +1,16 @@
 import csv
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from ledger.models import AccountPurpose, Transaction, TransactionType
+from ledger.reference import get_system_account
 from ledger.selectors import get_account_balance
-from ledger.services import get_system_account
 from tests.factories import create_user, fund, wallet
 from tests.threads import run_in_threads
 from wallets import bulk
@@ -108,6 +111,27 @@ def test_a_rerun_of_the_file_with_a_row_appended_posts_only_the_new_row(
     assert [r["status"] for r in results(path)] == ["already posted"] * 2 + ["posted"]
     assert (wallet(bob, "SILVER").balance, wallet(alice, "SILVER").balance) == (15, 20)
     assert_reconciles()
+
+
+def test_a_row_posted_by_a_run_with_its_clock_ahead_is_reported_as_already_posted(tmp_path, bob):
+    """A replay is told by the engine's outcome, never by timestamps: here the earlier
+    transaction is dated after the second run started."""
+    # given: the row posted by a run on a machine whose clock was a day ahead
+    path = write(tmp_path, "TREASURY,bob@example.com,SILVER,10,pay-1\n")
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        run(path)
+    first = results(path)[0]["transaction_id"]
+
+    # when
+    out = run(path)
+
+    # then
+    assert "Posted 0, already posted 1, refused 0 of 1 rows" in out
+    assert [(r["status"], r["transaction_id"]) for r in results(path)] == [
+        ("already posted", first)
+    ]
+    assert Transaction.objects.get(pk=first).created_at > timezone.now()
+    assert wallet(bob, "SILVER").balance == 10
 
 
 def test_the_same_rows_resorted_in_another_file_are_replays(tmp_path, alice, bob):

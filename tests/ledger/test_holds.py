@@ -3,7 +3,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.errors import CaptureExceedsHold, HoldNotPending, InsufficientFunds, WalletFrozen
+from core.errors import (
+    CaptureExceedsHold,
+    HoldNotPending,
+    InsufficientFunds,
+    ValidationError,
+    WalletFrozen,
+)
 from ledger.models import Account, Hold, Transaction, TransactionType
 from ledger.services import (
     capture_hold,
@@ -23,6 +29,26 @@ def test_place_hold_reduces_available_not_balance(alice):
     gold = wallet(alice, "GOLD")
     assert (gold.balance, gold.held, gold.available) == (100, 60, 40)
     assert hold.status == Hold.Status.PENDING
+
+
+@pytest.mark.parametrize("amount", [0, -1, 10**15 + 1])
+def test_place_hold_with_a_non_positive_or_absurd_amount_is_refused(alice, amount):
+    with pytest.raises(ValidationError):
+        place_hold(account=wallet(alice, "GOLD"), amount=amount)
+
+    assert Hold.objects.count() == 0
+
+
+@pytest.mark.parametrize("amount", [0, -5])
+def test_capture_hold_of_a_non_positive_amount_is_refused_and_keeps_the_hold(alice, amount):
+    hold = place_hold(account=wallet(alice, "GOLD"), amount=60)
+
+    with pytest.raises(ValidationError):
+        capture_hold(hold_id=hold.pk, amount=amount)
+
+    hold.refresh_from_db()
+    assert hold.status == Hold.Status.PENDING
+    assert (wallet(alice, "GOLD").balance, wallet(alice, "GOLD").held) == (100, 60)
 
 
 def test_place_hold_beyond_available_is_refused(alice):

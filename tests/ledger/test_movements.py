@@ -1,5 +1,7 @@
 """Every transaction type: its entries and the balances it leaves."""
 
+from decimal import Decimal
+
 import pytest
 
 from core.errors import AssetNotTransferable, InsufficientFunds, ValidationError, WalletFrozen
@@ -181,3 +183,25 @@ def test_adjust_without_a_reason_is_refused(alice):
 def test_credit_with_a_non_positive_or_absurd_amount_is_refused(alice, amount):
     with pytest.raises(ValidationError):
         earn(alice, amount, "GOLD")
+
+
+@pytest.mark.parametrize("amount", [2.0, Decimal(2), True])
+def test_every_movement_with_an_amount_not_in_int_minor_units_raises(alice, bob, amount):
+    """The engine's one amount check sees what every service posts."""
+    gold, coin = wallet(alice, "GOLD"), wallet(alice, "COIN")
+    moves = [
+        lambda: earn(alice, amount, "GOLD"),
+        lambda: debit(
+            account=gold,
+            amount=amount,
+            type=TransactionType.SPEND,
+            destination=AccountPurpose.REVENUE,
+        ),
+        lambda: transfer(source=coin, destination=wallet(bob, "COIN"), amount=amount),
+        lambda: adjust(account=gold, amount=amount, reason="typo"),
+    ]
+    for move in moves:
+        with pytest.raises(TypeError):
+            move()
+
+    assert Transaction.objects.exclude(type=TransactionType.BONUS).count() == 0

@@ -3,7 +3,7 @@ from django.db import transaction as db_transaction
 
 from core.errors import IdempotencyKeyReused, InsufficientFunds, ValidationError, WalletFrozen
 from ledger.models import Account, AccountPurpose, Entry, OutboxEvent, Transaction, TransactionType
-from ledger.posting import Leg, post_transaction
+from ledger.posting import Leg, Posted, Posting, Refused, Replayed, post_batch, post_transaction
 from ledger.selectors import get_account_balance
 from ledger.services import credit, debit, get_system_account, set_account_status
 from tests.factories import fund, wallet
@@ -162,7 +162,6 @@ def test_post_transaction_same_key_and_legs_replays_without_moving_value(alice, 
     )
 
     assert second.pk == first.pk
-    assert (first.replayed, second.replayed) == (False, True)
     assert get_account_balance(silver) == 10
 
 
@@ -201,8 +200,6 @@ def test_post_transaction_joins_the_callers_transaction(alice):
 
 
 def test_post_batch_a_key_repeated_in_one_batch_posts_once(alice, assets):
-    from ledger.posting import Posting, post_batch
-
     silver = wallet(alice, "SILVER")
     rewards = get_system_account(purpose=AccountPurpose.REWARDS, asset=assets["SILVER"])
     same = [Leg(rewards, -5), Leg(silver, 5)]
@@ -219,14 +216,13 @@ def test_post_batch_a_key_repeated_in_one_batch_posts_once(alice, assets):
         ]
     )
 
-    assert again is first
-    assert isinstance(other, IdempotencyKeyReused)
+    assert isinstance(first, Posted)
+    assert again == Replayed(first.transaction)
+    assert isinstance(other, Refused) and isinstance(other.error, IdempotencyKeyReused)
     assert get_account_balance(silver) == 5
 
 
 def test_post_batch_refuses_one_posting_and_posts_the_others(alice, assets):
-    from ledger.posting import Posting, post_batch
-
     gold = wallet(alice, "GOLD")
     revenue = get_system_account(purpose=AccountPurpose.REVENUE, asset=assets["GOLD"])
 
@@ -238,9 +234,35 @@ def test_post_batch_refuses_one_posting_and_posts_the_others(alice, assets):
         ]
     )
 
-    assert [type(r).__name__ for r in results] == [
-        "Transaction",
-        "InsufficientFunds",
-        "Transaction",
-    ]
+    assert [type(r).__name__ for r in results] == ["Posted", "Refused", "Posted"]
+    assert isinstance(results[1].error, InsufficientFunds)
     assert get_account_balance(gold) == 0
+
+
+def test_post_batch_reports_a_key_posted_by_an_earlier_batch_as_replayed(alice, assets):
+    # given: a batch that posted under two keys
+    silver = wallet(alice, "SILVER")
+    rewards = get_system_account(purpose=AccountPurpose.REWARDS, asset=assets["SILVER"])
+    legs = [Leg(rewards, -5), Leg(silver, 5)]
+    earlier = post_batch(
+        [
+            Posting(TransactionType.EARN, legs, idempotency_key="e-1"),
+            Posting(TransactionType.EARN, legs, idempotency_key="e-2"),
+        ]
+    )
+
+    # when: a later batch carries both keys again, and a new one
+    outcomes = post_batch(
+        [
+            Posting(TransactionType.EARN, legs, idempotency_key="e-2"),
+            Posting(TransactionType.EARN, legs, idempotency_key="e-3"),
+            Posting(TransactionType.EARN, legs, idempotency_key="e-1"),
+        ]
+    )
+
+    # then: the two are replays of what the first batch posted; only the new key moves value
+    assert [type(outcome) for outcome in earlier] == [Posted, Posted]
+    assert outcomes[0] == Replayed(earlier[1].transaction)
+    assert isinstance(outcomes[1], Posted)
+    assert outcomes[2] == Replayed(earlier[0].transaction)
+    assert get_account_balance(silver) == 15

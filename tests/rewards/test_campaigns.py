@@ -1,11 +1,13 @@
 import itertools
 import threading
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from ledger.models import Transaction
 from rewards import campaigns
@@ -64,6 +66,24 @@ def test_an_interrupted_campaign_resumes_without_paying_twice(
     )
     assert all(wallet(user, "GOLD").balance == 110 for user in users)
     assert_reconciles()
+
+
+def test_a_user_paid_by_a_run_with_its_clock_ahead_is_reported_as_already_paid(alice, assets):
+    """Already paid is the engine's outcome, never a comparison of timestamps: here the
+    earlier payment is dated after the second run started."""
+    # given: alice paid by a run on a machine whose clock was a day ahead
+    drive = campaign(assets)
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        first = run_campaign(drive)
+    Campaign.objects.filter(pk=drive.pk).update(status=Campaign.Status.DRAFT, paid_up_to_user=0)
+
+    # when
+    again = run_campaign(Campaign.objects.get(pk=drive.pk))
+
+    # then
+    assert (first.paid, first.already_paid) == (1, 0)
+    assert (again.paid, again.already_paid, again.failed) == (0, 1, {})
+    assert wallet(alice, "GOLD").balance == 110
 
 
 def test_audience_of_users_with_enough_earn_events(alice, bob, assets):

@@ -6,7 +6,8 @@ from django.utils import timezone
 from core.amounts import format_amount
 from ledger.management.progress import ProgressLine
 from ledger.models import Asset, Lot
-from ledger.services import expire_lots, release_expired_holds
+from ledger.services.expiry import expire_lots
+from ledger.services.holds import release_expired_holds
 
 
 class Command(BaseCommand):
