@@ -25,7 +25,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, cast
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -44,6 +43,7 @@ from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
 from ledger.rollup import daily_total_rows
 from ledger.statistics import analyze_stale
+from ledger.users import WalletUser
 
 # Staff corrections and expiry still apply to a frozen wallet; customers' debits do not.
 DEBITS_ALLOWED_WHEN_FROZEN = {
@@ -77,7 +77,7 @@ class Posting:
     reference: str = ""
     description: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
-    initiated_by: AbstractBaseUser | None = None
+    initiated_by: WalletUser | None = None
     reverses: Transaction | None = None
 
 
@@ -115,7 +115,7 @@ def post_transaction(
     reference: str = "",
     description: str = "",
     metadata: dict[str, Any] | None = None,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
     reverses: Transaction | None = None,
 ) -> Transaction:
     """Post one balanced transaction and return it.

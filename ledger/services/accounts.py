@@ -1,17 +1,17 @@
 """User wallets and system accounts: looked up, opened on first use, frozen."""
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction as db_transaction
 
 from core.errors import ValidationError
 from ledger.locks import lock_user_accounts
 from ledger.models import Account, Asset, OutboxEvent
 from ledger.reference import get_system_account
+from ledger.users import WalletUser
 
 __all__ = ["get_system_account", "open_user_accounts", "set_account_status"]
 
 
-def open_user_accounts(*, user: AbstractBaseUser) -> list[Account]:
+def open_user_accounts(*, user: WalletUser) -> list[Account]:
     """Make sure the user has a wallet for every active asset; return all their wallets."""
     Account.objects.bulk_create(
         [Account(user=user, asset=asset) for asset in Asset.objects.filter(active=True)],

@@ -6,7 +6,6 @@ longer available; capturing it debits through the posting engine.
 
 from datetime import datetime
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from ledger.models import Account, AccountPurpose, Hold, OutboxEvent, Transactio
 from ledger.posting import check_amount
 from ledger.services.idempotency import earlier_under_key
 from ledger.services.movements import debit
+from ledger.users import WalletUser
 
 
 def place_hold(
@@ -33,7 +33,7 @@ def place_hold(
     reference: str = "",
     expires_at: datetime | None = None,
     idempotency_key: str | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: WalletUser | None = None,
 ) -> Hold:
     """Reserve `amount` of a user wallet: it stays in the balance but is no longer available.
 
@@ -71,7 +71,7 @@ def place_hold(
 
 
 def capture_hold(
-    *, hold_id: int, amount: int | None = None, initiated_by: AbstractBaseUser | None = None
+    *, hold_id: int, amount: int | None = None, initiated_by: WalletUser | None = None
 ) -> Transaction:
     """Debit up to the held amount (all of it by default) into REVENUE; the rest is released.
 

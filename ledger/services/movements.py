@@ -6,13 +6,12 @@ checks every amount (ledger.posting.check_amount).
 
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-
 from core.amounts import format_amount
 from core.errors import AssetNotTransferable, ValidationError
 from ledger.models import Account, AccountPurpose, ConversionRate, Transaction, TransactionType
 from ledger.posting import Leg, post_transaction
 from ledger.reference import get_system_account
+from ledger.users import WalletUser
 
 
 def _require_positive(amount: int) -> None:
@@ -32,7 +31,7 @@ def credit(
     reference: str = "",
     description: str = "",
     metadata: dict[str, Any] | None = None,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
 ) -> Transaction:
     """Move `amount` from the system account `source` into a user account."""
     _require_positive(amount)
@@ -59,7 +58,7 @@ def debit(
     reference: str = "",
     description: str = "",
     metadata: dict[str, Any] | None = None,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
 ) -> Transaction:
     """Move `amount` from a user account into the system account `destination`
     (`destination_label` names a donation cause's account)."""
@@ -81,7 +80,7 @@ def adjust(
     account: Account,
     amount: int,
     reason: str,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
 ) -> Transaction:
     """A staff correction: a signed amount against the treasury, with a required reason."""
     if not reason or not reason.strip():
@@ -115,7 +114,7 @@ def transfer(
     reference: str = "",
     description: str = "",
     metadata: dict[str, Any] | None = None,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
 ) -> Transaction:
     """User to user, for transferable assets only. A frozen wallet neither sends nor
     receives transfers (the engine checks both on the locked rows)."""
@@ -143,7 +142,7 @@ def convert(
     source: Account,
     destination: Account,
     amount: int,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
 ) -> Transaction:
     """Convert `amount` of the source asset at the configured rate: four entries, two assets.
 

@@ -1,19 +1,19 @@
 """Reversal: the exact opposite of a transaction, posted at most once."""
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction as db_transaction
 
 from core.errors import AlreadyReversed, NotFound, ValidationError
 from ledger.models import Transaction, TransactionType
 from ledger.posting import Leg, post_transaction
 from ledger.services.idempotency import earlier_under_key
+from ledger.users import WalletUser
 
 
 def reverse_transaction(
     *,
     transaction_id: int,
     reason: str,
-    initiated_by: AbstractBaseUser | None = None,
+    initiated_by: WalletUser | None = None,
     idempotency_key: str | None = None,
 ) -> Transaction:
     """Post the exact opposite of a transaction. A transaction is reversed at most once.
