@@ -1,11 +1,17 @@
-"""Who may act on whose wallet. Permissions come from roles (accounts/roles.py)."""
+"""Who may act on whose wallet, and whose balances a response shows. Permissions come
+from roles (accounts/roles.py). Shared by the view modules, which never import each other."""
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
 from accounts import roles
 from accounts.models import User
 from accounts.roles import acts_for_others
+from accounts.selectors import get_user
+
+# The {user} of wallets/{user}/...: what resolve_owner resolves.
+USER_PARAM = OpenApiParameter("user", str, OpenApiParameter.PATH, description="A user id, or `me`.")
 
 
 def resolve_owner(
@@ -26,7 +32,7 @@ def resolve_owner(
         if acts_for_others(caller):
             raise PermissionDenied()
         raise NotFound()
-    owner = User.objects.filter(pk=int(user_ref)).first()
+    owner = get_user(user_id=int(user_ref))
     if owner is None:
         raise NotFound()
     return owner
