@@ -4,7 +4,7 @@ from core.amounts import format_amount
 from core.api.fields import WholeNumberField
 from rewards.leaderboard import PERIODS
 from rewards.models import Item, Redemption, Reward, Task
-from wallets.api.serializers import AssetField
+from wallets.api.serializers import AssetField, TransactionSerializer
 
 
 class PricedSerializer(serializers.ModelSerializer):
@@ -107,3 +107,40 @@ class LeaderboardRowSerializer(serializers.Serializer):
     user = serializers.IntegerField()
     name = serializers.CharField()
     earned = serializers.CharField()
+
+
+# What a rewards write created, with the ledger transaction it posted under `transaction`:
+# the response and the schema both come from these. Comments, not docstrings, on purpose:
+# a docstring would become the schema component's description.
+
+
+class TaskCompletionSerializer(serializers.Serializer):
+    task = serializers.IntegerField(source="task_id")
+    period = serializers.CharField(source="period_key")
+    transaction = TransactionSerializer()
+
+
+class PurchaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    quantity = serializers.IntegerField()
+    transaction = TransactionSerializer()
+
+
+class CheckInSerializer(serializers.Serializer):
+    day = serializers.DateField()
+    transaction = TransactionSerializer()
+
+
+class ActivityEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.IntegerField(source="user_id")
+    event = serializers.CharField()
+    reference = serializers.CharField()
+    transaction = TransactionSerializer()
+
+
+class ActivityEventSeenSerializer(ActivityEventSerializer):
+    # The same event reported again: the first one, which credited; its own schema name,
+    # which generated clients may already use.
+    pass

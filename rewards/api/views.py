@@ -1,12 +1,8 @@
-"""The rewards API: thin views over rewards.services. Every value-moving POST takes an
-Idempotency-Key and answers 201 with what it created and the ledger transaction."""
+"""The rewards API: thin views over rewards.services, reading through rewards.selectors.
+Every value-moving POST takes an Idempotency-Key and answers 201 with what it created and
+the ledger transaction, through one output serializer that the schema names too."""
 
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -15,30 +11,33 @@ from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.models import User
+from accounts.selectors import get_user
 from core.api import schema
 from core.api.pagination import NewestFirst
 from ledger.selectors import get_transaction_with_entries
-from rewards import services
+from rewards import selectors, services
 from rewards.api import serializers as io
 from rewards.leaderboard import get_leaderboard
-from rewards.models import Item, Redemption, Reward, Task
+from rewards.models import ActivityEvent, CheckIn, Purchase, TaskCompletion
 from wallets.api.access import transaction_context
 from wallets.api.idempotency import idempotent
-from wallets.api.serializers import TransactionSerializer
 
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
-def with_transaction(request: Request, body: dict, txn_id: int, owner: User, status_code=201):
-    txn = get_transaction_with_entries(txn_id)
-    body["transaction"] = TransactionSerializer(
-        txn, context=transaction_context(request, owner)
-    ).data
+def created(
+    request: Request,
+    serializer_class: type[serializers.Serializer],
+    instance: TaskCompletion | Purchase | CheckIn | ActivityEvent,
+    *,
+    owner: User,
+    status_code: int = status.HTTP_201_CREATED,
+) -> Response:
+    """`instance` through `serializer_class`, with the transaction it posted read back with
+    its entries (balances shown from the owner's side)."""
+    instance.transaction = get_transaction_with_entries(instance.transaction_id)
+    body = serializer_class(instance, context=transaction_context(request, owner)).data
     return Response(body, status=status_code)
-
-
-def envelope(name: str, **fields) -> serializers.Serializer:
-    return inline_serializer(name, fields={**fields, "transaction": TransactionSerializer()})
 
 
 class CatalogView(generics.ListAPIView):
@@ -48,17 +47,23 @@ class CatalogView(generics.ListAPIView):
 
 class TaskListView(CatalogView):
     serializer_class = io.TaskSerializer
-    queryset = Task.objects.filter(active=True).select_related("asset")
+
+    def get_queryset(self):
+        return selectors.list_active_tasks()
 
 
 class ItemListView(CatalogView):
     serializer_class = io.ItemSerializer
-    queryset = Item.objects.filter(active=True).select_related("asset")
+
+    def get_queryset(self):
+        return selectors.list_active_items()
 
 
 class RewardListView(CatalogView):
     serializer_class = io.RewardSerializer
-    queryset = Reward.objects.filter(active=True).select_related("asset")
+
+    def get_queryset(self):
+        return selectors.list_active_rewards()
 
 
 for view, name in [(TaskListView, "tasks"), (ItemListView, "items"), (RewardListView, "rewards")]:
@@ -77,23 +82,13 @@ class TaskCompleteView(APIView):
         parameters=[ID, schema.IDEMPOTENCY_KEY],
         request=None,
         tags=["rewards"],
-        responses={
-            201: envelope(
-                "TaskCompletion", task=serializers.IntegerField(), period=serializers.CharField()
-            ),
-            **schema.WRITE_ERRORS,
-        },
+        responses={201: io.TaskCompletionSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
     def post(self, request: Request, id: int) -> Response:
         """Credit the task's reward (EARN), once per allowed period."""
         done = services.complete_task(task_id=id, user=request.user)
-        return with_transaction(
-            request,
-            {"task": done.task_id, "period": done.period_key},
-            done.transaction_id,
-            request.user,
-        )
+        return created(request, io.TaskCompletionSerializer, done, owner=request.user)
 
 
 class ItemBuyView(APIView):
@@ -103,12 +98,7 @@ class ItemBuyView(APIView):
         request=io.QuantityInSerializer,
         tags=["rewards"],
         responses={
-            201: envelope(
-                "Purchase",
-                id=serializers.IntegerField(),
-                item=serializers.IntegerField(),
-                quantity=serializers.IntegerField(),
-            ),
+            201: io.PurchaseSerializer,
             **schema.WRITE_ERRORS,
             409: schema.error("Sold out or refused", "sold_out", "Not enough left in stock."),
         },
@@ -119,8 +109,7 @@ class ItemBuyView(APIView):
         data = io.QuantityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         purchase = services.buy_item(item_id=id, user=request.user, **data.validated_data)
-        body = {"id": purchase.pk, "item": purchase.item_id, "quantity": purchase.quantity}
-        return with_transaction(request, body, purchase.transaction_id, request.user)
+        return created(request, io.PurchaseSerializer, purchase, owner=request.user)
 
 
 class RewardRedeemView(APIView):
@@ -159,11 +148,7 @@ class RedemptionListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return (
-            Redemption.objects.filter(user=self.request.user)
-            .select_related("reward")
-            .prefetch_related("vouchers")
-        )
+        return selectors.list_redemptions(user=self.request.user)
 
 
 class CheckInView(APIView):
@@ -172,13 +157,13 @@ class CheckInView(APIView):
         parameters=[schema.IDEMPOTENCY_KEY],
         request=None,
         tags=["rewards"],
-        responses={201: envelope("CheckIn", day=serializers.DateField()), **schema.WRITE_ERRORS},
+        responses={201: io.CheckInSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
     def post(self, request: Request) -> Response:
         """The daily check-in; a second one the same day is 409 limit_reached."""
         checkin = services.check_in(user=request.user)
-        return with_transaction(request, {"day": checkin.day}, checkin.transaction_id, request.user)
+        return created(request, io.CheckInSerializer, checkin, owner=request.user)
 
 
 class ActivityEventView(APIView):
@@ -188,20 +173,8 @@ class ActivityEventView(APIView):
         request=io.ActivityInSerializer,
         tags=["rewards"],
         responses={
-            201: envelope(
-                "ActivityEvent",
-                id=serializers.IntegerField(),
-                user=serializers.IntegerField(),
-                event=serializers.CharField(),
-                reference=serializers.CharField(),
-            ),
-            200: envelope(
-                "ActivityEventSeen",
-                id=serializers.IntegerField(),
-                user=serializers.IntegerField(),
-                event=serializers.CharField(),
-                reference=serializers.CharField(),
-            ),
+            201: io.ActivityEventSerializer,
+            200: io.ActivityEventSeenSerializer,
             **schema.WRITE_ERRORS,
         },
     )
@@ -213,7 +186,7 @@ class ActivityEventView(APIView):
             raise PermissionDenied()
         data = io.ActivityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.filter(pk=data.validated_data["user"], is_active=True).first()
+        user = get_user(user_id=data.validated_data["user"], active_only=True)
         if user is None:
             raise serializers.ValidationError({"user": ["No such user."]})
         activity, new = services.record_activity(
@@ -221,18 +194,14 @@ class ActivityEventView(APIView):
             event=data.validated_data["event"],
             reference=data.validated_data["reference"],
         )
-        body = {
-            "id": activity.pk,
-            "user": user.pk,
-            "event": activity.event,
-            "reference": activity.reference,
-        }
-        return with_transaction(
+        if new:
+            return created(request, io.ActivityEventSerializer, activity, owner=user)
+        return created(
             request,
-            body,
-            activity.transaction_id,
-            user,
-            status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+            io.ActivityEventSeenSerializer,
+            activity,
+            owner=user,
+            status_code=status.HTTP_200_OK,
         )
 
 
@@ -251,4 +220,5 @@ class LeaderboardView(APIView):
         """Users ranked by EARN and BONUS credits in the period (cached up to 60 s)."""
         query = io.LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(get_leaderboard(**query.validated_data))
+        rows = get_leaderboard(**query.validated_data)
+        return Response(io.LeaderboardRowSerializer(rows, many=True).data)
