@@ -2,10 +2,11 @@
 Every value-moving POST takes an Idempotency-Key and answers 201 with what it created and
 the ledger transaction, through one output serializer that the schema names too."""
 
+from typing import cast
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,14 +20,14 @@ from rewards import selectors, services
 from rewards.api import serializers as io
 from rewards.leaderboard import get_leaderboard
 from rewards.models import ActivityEvent, CheckIn, Purchase, TaskCompletion
-from wallets.api.access import transaction_context
+from wallets.api.access import AuthenticatedRequest, transaction_context
 from wallets.api.idempotency import idempotent
 
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
 def created(
-    request: Request,
+    request: AuthenticatedRequest,
     serializer_class: type[serializers.Serializer],
     instance: TaskCompletion | Purchase | CheckIn | ActivityEvent,
     *,
@@ -45,6 +46,17 @@ class CatalogView(generics.ListAPIView):
     filter_backends: list = []
 
 
+def catalog_schema(operation_id: str, serializer: type[serializers.Serializer]):
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            tags=["rewards"],
+            responses={200: serializer(many=True), **schema.READ_ERRORS},
+        )
+    )
+
+
+@catalog_schema("tasks", io.TaskSerializer)
 class TaskListView(CatalogView):
     serializer_class = io.TaskSerializer
 
@@ -52,6 +64,7 @@ class TaskListView(CatalogView):
         return selectors.list_active_tasks()
 
 
+@catalog_schema("items", io.ItemSerializer)
 class ItemListView(CatalogView):
     serializer_class = io.ItemSerializer
 
@@ -59,21 +72,12 @@ class ItemListView(CatalogView):
         return selectors.list_active_items()
 
 
+@catalog_schema("rewards", io.RewardSerializer)
 class RewardListView(CatalogView):
     serializer_class = io.RewardSerializer
 
     def get_queryset(self):
         return selectors.list_active_rewards()
-
-
-for view, name in [(TaskListView, "tasks"), (ItemListView, "items"), (RewardListView, "rewards")]:
-    extend_schema_view(
-        get=extend_schema(
-            operation_id=name,
-            tags=["rewards"],
-            responses={200: view.serializer_class(many=True), **schema.READ_ERRORS},
-        )
-    )(view)
 
 
 class TaskCompleteView(APIView):
@@ -85,7 +89,7 @@ class TaskCompleteView(APIView):
         responses={201: io.TaskCompletionSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Credit the task's reward (EARN), once per allowed period."""
         done = services.complete_task(task_id=id, user=request.user)
         return created(request, io.TaskCompletionSerializer, done, owner=request.user)
@@ -104,7 +108,7 @@ class ItemBuyView(APIView):
         },
     )
     @idempotent
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Buy an item (SPEND price x quantity); limited stock sells at most what is left."""
         data = io.QuantityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -121,7 +125,7 @@ class RewardRedeemView(APIView):
         responses={201: io.RedemptionSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Redeem a reward (REDEEM); vouchers get a unique code, donations go to the cause."""
         data = io.QuantityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,7 +152,7 @@ class RedemptionListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return selectors.list_redemptions(user=self.request.user)
+        return selectors.list_redemptions(user=cast(User, self.request.user))  # authenticated
 
 
 class CheckInView(APIView):
@@ -160,7 +164,7 @@ class CheckInView(APIView):
         responses={201: io.CheckInSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """The daily check-in; a second one the same day is 409 limit_reached."""
         checkin = services.check_in(user=request.user)
         return created(request, io.CheckInSerializer, checkin, owner=request.user)
@@ -179,7 +183,7 @@ class ActivityEventView(APIView):
         },
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Report activity from another service (service role). The same (event, reference,
         user) again answers 200 with the original transaction and credits nothing."""
         if not request.user.has_perm(roles.REPORT_ACTIVITY):
@@ -216,7 +220,7 @@ class LeaderboardView(APIView):
         },
         tags=["rewards"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """Users ranked by EARN and BONUS credits in the period (cached up to 60 s)."""
         query = io.LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

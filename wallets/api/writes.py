@@ -4,7 +4,6 @@ view modules never import each other."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,11 +13,16 @@ from core.api import schema
 from ledger.models import Transaction
 from ledger.selectors import with_entries
 from wallets.api import serializers as io
-from wallets.api.access import USER_PARAM, resolve_owner, transaction_context
+from wallets.api.access import (
+    USER_PARAM,
+    AuthenticatedRequest,
+    resolve_owner,
+    transaction_context,
+)
 from wallets.api.idempotency import idempotent
 
 
-def posted(request: Request, owner: User, txn: Transaction) -> Response:
+def posted(request: AuthenticatedRequest, owner: User, txn: Transaction) -> Response:
     """201 with the transaction, balances shown from the owner's side."""
     body = io.TransactionSerializer(
         with_entries(txn), context=transaction_context(request, owner)
@@ -34,7 +38,7 @@ class WalletWriteView(APIView):
     self_needs: str | None = None
 
     @idempotent
-    def post(self, request: Request, user: str) -> Response:
+    def post(self, request: AuthenticatedRequest, user: str) -> Response:
         owner = resolve_owner(
             request, user, others_need=self.others_need, self_needs=self.self_needs
         )
@@ -42,7 +46,7 @@ class WalletWriteView(APIView):
         data.is_valid(raise_exception=True)
         return self.perform(request, owner, data.validated_data)
 
-    def perform(self, request: Request, owner: User, data: dict) -> Response:
+    def perform(self, request: AuthenticatedRequest, owner: User, data: dict) -> Response:
         raise NotImplementedError
 
 

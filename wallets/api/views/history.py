@@ -1,6 +1,7 @@
 """GET wallets/{user}/transactions: the wallet's history, newest first."""
 
 from functools import partial
+from typing import cast
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
@@ -43,7 +44,8 @@ class HistoryView(generics.ListAPIView):
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
         filtered = any(name in request.query_params for name in HistoryFilter.base_filters)
         entries = self.filter_queryset(self.get_queryset()) if filtered else None
-        page = self.paginator.paginate_keyset(
+        paginator = cast(NewestFirst, self.paginator)
+        page = paginator.paginate_keyset(
             partial(list_history, owner=owner, entries=entries), request
         )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

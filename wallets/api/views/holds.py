@@ -4,7 +4,6 @@ capture and void resolve it."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,7 +15,7 @@ from ledger.models import Hold
 from ledger.selectors import get_hold
 from wallets import services
 from wallets.api import serializers as io
-from wallets.api.access import may_see
+from wallets.api.access import AuthenticatedRequest, may_see
 from wallets.api.idempotency import idempotent
 from wallets.api.writes import WalletWriteView, posted, write_schema
 
@@ -33,14 +32,14 @@ class HoldCreateView(WalletWriteView):
     input_serializer = io.HoldInSerializer
     others_need = roles.HOLD_ANY_WALLET
 
-    def perform(self, request: Request, owner: User, data: dict) -> Response:
+    def perform(self, request: AuthenticatedRequest, owner: User, data: dict) -> Response:
         hold = services.place_hold(user=owner, created_by=request.user, **data)
         return Response(
             io.HoldSerializer(get_hold(hold_id=hold.pk)).data, status=status.HTTP_201_CREATED
         )
 
 
-def get_visible_hold(request: Request, hold_id: int) -> Hold:
+def get_visible_hold(request: AuthenticatedRequest, hold_id: int) -> Hold:
     """A hold the caller may act on: their own, or any with hold_any_wallet (else 404)."""
     hold = get_hold(hold_id=hold_id)
     if hold is None or not may_see(
@@ -57,7 +56,7 @@ class HoldDetailView(APIView):
         responses={200: io.HoldSerializer, **schema.READ_ERRORS},
         tags=["holds"],
     )
-    def get(self, request: Request, hold_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, hold_id: int) -> Response:
         return Response(io.HoldSerializer(get_visible_hold(request, hold_id)).data)
 
 
@@ -70,7 +69,7 @@ class HoldCaptureView(APIView):
         tags=["holds"],
     )
     @idempotent
-    def post(self, request: Request, hold_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, hold_id: int) -> Response:
         """Debit up to the held amount (CAPTURE); what is not captured is released."""
         hold = get_visible_hold(request, hold_id)
         data = io.CaptureInSerializer(data=request.data)
@@ -79,7 +78,9 @@ class HoldCaptureView(APIView):
         if amount is not None:
             amount = io.scaled(amount, hold.account.asset)
         txn = ledger.capture_hold(hold_id=hold.pk, amount=amount, initiated_by=request.user)
-        return posted(request, hold.account.user, txn)
+        owner = hold.account.user
+        assert owner is not None  # a hold is only ever on a user's wallet
+        return posted(request, owner, txn)
 
 
 class HoldVoidView(APIView):
@@ -91,7 +92,7 @@ class HoldVoidView(APIView):
         tags=["holds"],
     )
     @idempotent
-    def post(self, request: Request, hold_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, hold_id: int) -> Response:
         """Release the hold without moving value."""
         hold = get_visible_hold(request, hold_id)
         ledger.void_hold(hold_id=hold.pk)

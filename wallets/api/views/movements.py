@@ -2,7 +2,6 @@
 in one service call and answers 201 with the transaction."""
 
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import roles
@@ -11,6 +10,7 @@ from accounts.selectors import get_user
 from ledger.models import TransactionType
 from wallets import services
 from wallets.api import serializers as io
+from wallets.api.access import AuthenticatedRequest
 from wallets.api.writes import WalletWriteView, posted, write_schema
 
 
@@ -18,7 +18,7 @@ from wallets.api.writes import WalletWriteView, posted, write_schema
 class SpendView(WalletWriteView):
     input_serializer = io.SpendInSerializer
 
-    def perform(self, request: Request, owner: User, data: dict) -> Response:
+    def perform(self, request: AuthenticatedRequest, owner: User, data: dict) -> Response:
         return posted(request, owner, services.spend(user=owner, initiated_by=request.user, **data))
 
 
@@ -30,7 +30,7 @@ class SpendView(WalletWriteView):
 class TransferView(WalletWriteView):
     input_serializer = io.TransferInSerializer
 
-    def perform(self, request: Request, owner: User, data: dict) -> Response:
+    def perform(self, request: AuthenticatedRequest, owner: User, data: dict) -> Response:
         recipient = get_user(user_id=data.pop("to"), active_only=True)
         if recipient is None:
             raise serializers.ValidationError({"to": ["No such user."]})
@@ -48,7 +48,7 @@ class TransferView(WalletWriteView):
 class ConvertView(WalletWriteView):
     input_serializer = io.ConvertInSerializer
 
-    def perform(self, request: Request, owner: User, data: dict) -> Response:
+    def perform(self, request: AuthenticatedRequest, owner: User, data: dict) -> Response:
         txn = services.convert(user=owner, initiated_by=request.user, **data)
         return posted(request, owner, txn)
 
@@ -60,7 +60,7 @@ class CreditView(WalletWriteView):
     self_needs = roles.CREDIT_ANY_WALLET
     credit_type: str
 
-    def perform(self, request: Request, owner: User, data: dict) -> Response:
+    def perform(self, request: AuthenticatedRequest, owner: User, data: dict) -> Response:
         txn = services.credit_wallet(
             user=owner, type=self.credit_type, initiated_by=request.user, **data
         )

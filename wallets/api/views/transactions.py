@@ -2,7 +2,6 @@
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound, PermissionDenied
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,7 +10,7 @@ from core.api import schema
 from ledger import services as ledger
 from ledger.models import Transaction
 from wallets.api import serializers as io
-from wallets.api.access import transaction_context
+from wallets.api.access import AuthenticatedRequest, transaction_context
 from wallets.api.idempotency import idempotent
 from wallets.api.writes import posted
 from wallets.selectors import get_user_transaction
@@ -19,7 +18,7 @@ from wallets.selectors import get_user_transaction
 TXN_PARAM = OpenApiParameter("transaction_id", int, OpenApiParameter.PATH)
 
 
-def get_visible_transaction(request: Request, transaction_id: int) -> Transaction:
+def get_visible_transaction(request: AuthenticatedRequest, transaction_id: int) -> Transaction:
     """A transaction with one of the caller's entries, or any with view_any_wallet (else 404)."""
     sees_all = request.user.has_perm(roles.VIEW_ANY_WALLET)
     txn = get_user_transaction(
@@ -37,7 +36,7 @@ class TransactionDetailView(APIView):
         responses={200: io.TransactionSerializer, **schema.READ_ERRORS},
         tags=["transactions"],
     )
-    def get(self, request: Request, transaction_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, transaction_id: int) -> Response:
         txn = get_visible_transaction(request, transaction_id)
         return Response(
             io.TransactionSerializer(txn, context=transaction_context(request, request.user)).data
@@ -53,7 +52,7 @@ class ReverseView(APIView):
         tags=["transactions"],
     )
     @idempotent
-    def post(self, request: Request, transaction_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, transaction_id: int) -> Response:
         """Post the exact opposite of a transaction (REVERSAL). Staff only; once per transaction."""
         if not request.user.has_perm(roles.REVERSE_TRANSACTION):
             get_visible_transaction(request, transaction_id)  # 404 when not theirs to see

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,7 +13,7 @@ from ledger import services as ledger
 from ledger.reference import active_assets
 from ledger.selectors import get_user_wallets
 from wallets.api import serializers as io
-from wallets.api.access import USER_PARAM, resolve_owner
+from wallets.api.access import USER_PARAM, AuthenticatedRequest, resolve_owner
 
 EXPIRY_WINDOW = timedelta(days=30)
 
@@ -26,7 +25,7 @@ class WalletView(APIView):
         responses={200: io.WalletSerializer, 403: schema.FORBIDDEN, **schema.READ_ERRORS},
         tags=["wallets"],
     )
-    def get(self, request: Request, user: str) -> Response:
+    def get(self, request: AuthenticatedRequest, user: str) -> Response:
         """Balances per asset: balance, held, available and what expires in the next 30 days."""
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
         expiring_before = timezone.now() + EXPIRY_WINDOW
