@@ -26,7 +26,7 @@ from wallets.api.idempotency import idempotent
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
-def created(
+def with_transaction(
     request: AuthenticatedRequest,
     serializer_class: type[serializers.Serializer],
     instance: TaskCompletion | Purchase | CheckIn | ActivityEvent,
@@ -92,7 +92,7 @@ class TaskCompleteView(APIView):
     def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Credit the task's reward (EARN), once per allowed period."""
         done = services.complete_task(task_id=id, user=request.user)
-        return created(request, io.TaskCompletionSerializer, done, owner=request.user)
+        return with_transaction(request, io.TaskCompletionSerializer, done, owner=request.user)
 
 
 class ItemBuyView(APIView):
@@ -113,7 +113,7 @@ class ItemBuyView(APIView):
         data = io.QuantityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         purchase = services.buy_item(item_id=id, user=request.user, **data.validated_data)
-        return created(request, io.PurchaseSerializer, purchase, owner=request.user)
+        return with_transaction(request, io.PurchaseSerializer, purchase, owner=request.user)
 
 
 class RewardRedeemView(APIView):
@@ -167,7 +167,7 @@ class CheckInView(APIView):
     def post(self, request: AuthenticatedRequest) -> Response:
         """The daily check-in; a second one the same day is 409 limit_reached."""
         checkin = services.check_in(user=request.user)
-        return created(request, io.CheckInSerializer, checkin, owner=request.user)
+        return with_transaction(request, io.CheckInSerializer, checkin, owner=request.user)
 
 
 class ActivityEventView(APIView):
@@ -199,8 +199,8 @@ class ActivityEventView(APIView):
             reference=data.validated_data["reference"],
         )
         if new:
-            return created(request, io.ActivityEventSerializer, activity, owner=user)
-        return created(
+            return with_transaction(request, io.ActivityEventSerializer, activity, owner=user)
+        return with_transaction(
             request,
             io.ActivityEventSeenSerializer,
             activity,
