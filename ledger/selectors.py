@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 
-from ledger.models import Account, Entry, Transaction
+from ledger.models import Account, Asset, ConversionRate, Entry, Hold, Transaction
 from ledger.reference import asset_by_id
 
 
@@ -46,3 +46,25 @@ def get_user_wallets(*, user_id: int, expiring_before: datetime) -> list[Account
         wallet.asset = asset_by_id(wallet.asset_id)
         wallet.expiring = int(wallet.expiring)  # PostgreSQL sums bigints as numeric
     return sorted(wallets, key=lambda wallet: wallet.asset.code)
+
+
+def list_user_accounts(*, user_id: int) -> QuerySet[Account]:
+    """The user's wallets with their assets, ordered by asset code (no expiring amounts:
+    see get_user_wallets for the balance read)."""
+    return Account.objects.select_related("asset").filter(user_id=user_id).order_by("asset__code")
+
+
+def list_active_assets() -> QuerySet[Asset]:
+    return Asset.objects.filter(active=True).order_by("code")
+
+
+def list_active_conversions() -> QuerySet[ConversionRate]:
+    """The rates clients may convert at: active, between active assets."""
+    return ConversionRate.objects.filter(
+        active=True, from_asset__active=True, to_asset__active=True
+    ).select_related("from_asset", "to_asset")
+
+
+def get_hold(*, hold_id: int) -> Hold | None:
+    """The hold with its account and the account's asset; None when there is none."""
+    return Hold.objects.select_related("account__asset").filter(pk=hold_id).first()

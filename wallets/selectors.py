@@ -9,6 +9,7 @@ from django.db.models import Func, OuterRef, Q, QuerySet
 from accounts.models import User
 from ledger.models import Account, Asset, Entry, Transaction
 from ledger.reference import asset_by_id
+from ledger.selectors import get_transaction_with_entries
 
 
 @dataclass(slots=True)
@@ -127,3 +128,20 @@ def _newest_per_account(owner: User, entries: QuerySet[Entry], order: str, limit
         .annotate(newest=Func(ArraySubquery(per_account), function="unnest"))
         .values("newest")
     )
+
+
+def list_entries() -> QuerySet[Entry]:
+    """Every entry, unevaluated: what the history filters narrow before list_history
+    keeps the owner's."""
+    return Entry.objects.all()
+
+
+def get_user_transaction(*, transaction_id: int, user_id: int | None) -> Transaction | None:
+    """The transaction with its entries if it has an entry on one of the user's accounts
+    (any transaction for None); else None, so another user's ids reveal nothing."""
+    txns = Transaction.objects.filter(pk=transaction_id)
+    if user_id is not None:
+        txns = txns.filter(entries__account__user_id=user_id)
+    if not txns.exists():
+        return None
+    return get_transaction_with_entries(transaction_id)

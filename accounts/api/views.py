@@ -19,7 +19,7 @@ from accounts.errors import InvalidCredentials
 from accounts.services import issue_token_pair, register_user, rotate_refresh_token
 from core.api import schema
 from core.api.throttles import AuthThrottle
-from ledger.models import Account
+from ledger.selectors import list_user_accounts
 
 
 class PublicAuthView(APIView):
@@ -53,7 +53,7 @@ class SignupView(PublicAuthView):
             raise serializers.ValidationError(
                 {"email": ["A user with this email already exists."]}
             ) from None
-        wallets = Account.objects.select_related("asset").filter(user=user).order_by("asset__code")
+        wallets = list_user_accounts(user_id=user.pk)
         body = SignupResponseSerializer({"user": user, "wallets": wallets}).data
         return Response(body, status=status.HTTP_201_CREATED)
 

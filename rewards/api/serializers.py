@@ -4,12 +4,12 @@ from core.amounts import format_amount
 from core.api.fields import WholeNumberField
 from rewards.leaderboard import PERIODS
 from rewards.models import Item, Redemption, Reward, Task
-from wallets.api.serializers import AssetField
+from wallets.api.serializers import AssetField, TransactionSerializer
 
 
 class PricedSerializer(serializers.ModelSerializer):
-    """Shows a minor-unit field as a decimal string in the asset's scale."""
-
+    # Shows a minor-unit field as a decimal string in the asset's scale. A comment, not a
+    # docstring: a docstring would describe every subclass's schema component.
     asset = serializers.CharField(source="asset.code")
     amount_field: str
 
@@ -22,6 +22,9 @@ class PricedSerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(PricedSerializer):
+    """A task that credits `reward` of `asset` when completed: once, daily, or up to `cap`
+    times per `period`."""
+
     amount_field = "reward"
     reward = serializers.CharField()
 
@@ -42,6 +45,8 @@ class TaskSerializer(PricedSerializer):
 
 
 class ItemSerializer(PricedSerializer):
+    """An item for sale at `price` of `asset`; `stock` null means unlimited."""
+
     amount_field = "price"
     price = serializers.CharField()
 
@@ -51,6 +56,8 @@ class ItemSerializer(PricedSerializer):
 
 
 class RewardSerializer(PricedSerializer):
+    """A reward redeemable for `cost` of `asset`; `stock` null means unlimited."""
+
     amount_field = "cost"
     cost = serializers.CharField()
 
@@ -107,3 +114,48 @@ class LeaderboardRowSerializer(serializers.Serializer):
     user = serializers.IntegerField()
     name = serializers.CharField()
     earned = serializers.CharField()
+
+
+# What a rewards write created, with the ledger transaction it posted under `transaction`:
+# the response and the schema both come from these.
+
+
+class TaskCompletionSerializer(serializers.Serializer):
+    """A completed task: the period it counted in and the EARN it posted."""
+
+    task = serializers.IntegerField(source="task_id")
+    period = serializers.CharField(source="period_key")
+    transaction = TransactionSerializer()
+
+
+class PurchaseSerializer(serializers.Serializer):
+    """A purchase and the SPEND it posted."""
+
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    quantity = serializers.IntegerField()
+    transaction = TransactionSerializer()
+
+
+class CheckInSerializer(serializers.Serializer):
+    """The day's check-in and the EARN it posted."""
+
+    day = serializers.DateField()
+    transaction = TransactionSerializer()
+
+
+class ActivityEventSerializer(serializers.Serializer):
+    """A reported activity and the EARN it posted."""
+
+    id = serializers.IntegerField()
+    user = serializers.IntegerField(source="user_id")
+    event = serializers.CharField()
+    reference = serializers.CharField()
+    transaction = TransactionSerializer()
+
+
+class ActivityEventSeenSerializer(ActivityEventSerializer):
+    """The same activity reported again: the first report and its EARN; nothing more was
+    credited."""
+
+    # A subclass only for its own schema name, which generated clients may already use.

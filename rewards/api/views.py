@@ -1,44 +1,44 @@
-"""The rewards API: thin views over rewards.services. Every value-moving POST takes an
-Idempotency-Key and answers 201 with what it created and the ledger transaction."""
+"""The rewards API: thin views over rewards.services, reading through rewards.selectors.
+Every value-moving POST takes an Idempotency-Key and answers 201 with what it created and
+the ledger transaction, through one output serializer that the schema names too."""
 
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
+from typing import cast
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
 from accounts.models import User
+from accounts.selectors import get_user
 from core.api import schema
 from core.api.pagination import NewestFirst
 from ledger.selectors import get_transaction_with_entries
-from rewards import services
+from rewards import selectors, services
 from rewards.api import serializers as io
 from rewards.leaderboard import get_leaderboard
-from rewards.models import Item, Redemption, Reward, Task
-from wallets.api.access import transaction_context
+from rewards.models import ActivityEvent, CheckIn, Purchase, TaskCompletion
+from wallets.api.access import AuthenticatedRequest, transaction_context
 from wallets.api.idempotency import idempotent
-from wallets.api.serializers import TransactionSerializer
 
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 
 
-def with_transaction(request: Request, body: dict, txn_id: int, owner: User, status_code=201):
-    txn = get_transaction_with_entries(txn_id)
-    body["transaction"] = TransactionSerializer(
-        txn, context=transaction_context(request, owner)
-    ).data
+def with_transaction(
+    request: AuthenticatedRequest,
+    serializer_class: type[serializers.Serializer],
+    instance: TaskCompletion | Purchase | CheckIn | ActivityEvent,
+    *,
+    owner: User,
+    status_code: int = status.HTTP_201_CREATED,
+) -> Response:
+    """`instance` through `serializer_class`, with the transaction it posted read back with
+    its entries (balances shown from the owner's side)."""
+    instance.transaction = get_transaction_with_entries(instance.transaction_id)
+    body = serializer_class(instance, context=transaction_context(request, owner)).data
     return Response(body, status=status_code)
-
-
-def envelope(name: str, **fields) -> serializers.Serializer:
-    return inline_serializer(name, fields={**fields, "transaction": TransactionSerializer()})
 
 
 class CatalogView(generics.ListAPIView):
@@ -46,29 +46,38 @@ class CatalogView(generics.ListAPIView):
     filter_backends: list = []
 
 
+def catalog_schema(operation_id: str, serializer: type[serializers.Serializer]):
+    return extend_schema_view(
+        get=extend_schema(
+            operation_id=operation_id,
+            tags=["rewards"],
+            responses={200: serializer(many=True), **schema.READ_ERRORS},
+        )
+    )
+
+
+@catalog_schema("tasks", io.TaskSerializer)
 class TaskListView(CatalogView):
     serializer_class = io.TaskSerializer
-    queryset = Task.objects.filter(active=True).select_related("asset")
+
+    def get_queryset(self):
+        return selectors.list_active_tasks()
 
 
+@catalog_schema("items", io.ItemSerializer)
 class ItemListView(CatalogView):
     serializer_class = io.ItemSerializer
-    queryset = Item.objects.filter(active=True).select_related("asset")
+
+    def get_queryset(self):
+        return selectors.list_active_items()
 
 
+@catalog_schema("rewards", io.RewardSerializer)
 class RewardListView(CatalogView):
     serializer_class = io.RewardSerializer
-    queryset = Reward.objects.filter(active=True).select_related("asset")
 
-
-for view, name in [(TaskListView, "tasks"), (ItemListView, "items"), (RewardListView, "rewards")]:
-    extend_schema_view(
-        get=extend_schema(
-            operation_id=name,
-            tags=["rewards"],
-            responses={200: view.serializer_class(many=True), **schema.READ_ERRORS},
-        )
-    )(view)
+    def get_queryset(self):
+        return selectors.list_active_rewards()
 
 
 class TaskCompleteView(APIView):
@@ -77,23 +86,13 @@ class TaskCompleteView(APIView):
         parameters=[ID, schema.IDEMPOTENCY_KEY],
         request=None,
         tags=["rewards"],
-        responses={
-            201: envelope(
-                "TaskCompletion", task=serializers.IntegerField(), period=serializers.CharField()
-            ),
-            **schema.WRITE_ERRORS,
-        },
+        responses={201: io.TaskCompletionSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Credit the task's reward (EARN), once per allowed period."""
         done = services.complete_task(task_id=id, user=request.user)
-        return with_transaction(
-            request,
-            {"task": done.task_id, "period": done.period_key},
-            done.transaction_id,
-            request.user,
-        )
+        return with_transaction(request, io.TaskCompletionSerializer, done, owner=request.user)
 
 
 class ItemBuyView(APIView):
@@ -103,24 +102,18 @@ class ItemBuyView(APIView):
         request=io.QuantityInSerializer,
         tags=["rewards"],
         responses={
-            201: envelope(
-                "Purchase",
-                id=serializers.IntegerField(),
-                item=serializers.IntegerField(),
-                quantity=serializers.IntegerField(),
-            ),
+            201: io.PurchaseSerializer,
             **schema.WRITE_ERRORS,
             409: schema.error("Sold out or refused", "sold_out", "Not enough left in stock."),
         },
     )
     @idempotent
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Buy an item (SPEND price x quantity); limited stock sells at most what is left."""
         data = io.QuantityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         purchase = services.buy_item(item_id=id, user=request.user, **data.validated_data)
-        body = {"id": purchase.pk, "item": purchase.item_id, "quantity": purchase.quantity}
-        return with_transaction(request, body, purchase.transaction_id, request.user)
+        return with_transaction(request, io.PurchaseSerializer, purchase, owner=request.user)
 
 
 class RewardRedeemView(APIView):
@@ -132,7 +125,7 @@ class RewardRedeemView(APIView):
         responses={201: io.RedemptionSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, id: int) -> Response:
         """Redeem a reward (REDEEM); vouchers get a unique code, donations go to the cause."""
         data = io.QuantityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -159,11 +152,7 @@ class RedemptionListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return (
-            Redemption.objects.filter(user=self.request.user)
-            .select_related("reward")
-            .prefetch_related("vouchers")
-        )
+        return selectors.list_redemptions(user=cast(User, self.request.user))  # authenticated
 
 
 class CheckInView(APIView):
@@ -172,13 +161,13 @@ class CheckInView(APIView):
         parameters=[schema.IDEMPOTENCY_KEY],
         request=None,
         tags=["rewards"],
-        responses={201: envelope("CheckIn", day=serializers.DateField()), **schema.WRITE_ERRORS},
+        responses={201: io.CheckInSerializer, **schema.WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """The daily check-in; a second one the same day is 409 limit_reached."""
         checkin = services.check_in(user=request.user)
-        return with_transaction(request, {"day": checkin.day}, checkin.transaction_id, request.user)
+        return with_transaction(request, io.CheckInSerializer, checkin, owner=request.user)
 
 
 class ActivityEventView(APIView):
@@ -188,32 +177,20 @@ class ActivityEventView(APIView):
         request=io.ActivityInSerializer,
         tags=["rewards"],
         responses={
-            201: envelope(
-                "ActivityEvent",
-                id=serializers.IntegerField(),
-                user=serializers.IntegerField(),
-                event=serializers.CharField(),
-                reference=serializers.CharField(),
-            ),
-            200: envelope(
-                "ActivityEventSeen",
-                id=serializers.IntegerField(),
-                user=serializers.IntegerField(),
-                event=serializers.CharField(),
-                reference=serializers.CharField(),
-            ),
+            201: io.ActivityEventSerializer,
+            200: io.ActivityEventSeenSerializer,
             **schema.WRITE_ERRORS,
         },
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Report activity from another service (service role). The same (event, reference,
         user) again answers 200 with the original transaction and credits nothing."""
         if not request.user.has_perm(roles.REPORT_ACTIVITY):
             raise PermissionDenied()
         data = io.ActivityInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.filter(pk=data.validated_data["user"], is_active=True).first()
+        user = get_user(user_id=data.validated_data["user"], active_only=True)
         if user is None:
             raise serializers.ValidationError({"user": ["No such user."]})
         activity, new = services.record_activity(
@@ -221,18 +198,14 @@ class ActivityEventView(APIView):
             event=data.validated_data["event"],
             reference=data.validated_data["reference"],
         )
-        body = {
-            "id": activity.pk,
-            "user": user.pk,
-            "event": activity.event,
-            "reference": activity.reference,
-        }
+        if new:
+            return with_transaction(request, io.ActivityEventSerializer, activity, owner=user)
         return with_transaction(
             request,
-            body,
-            activity.transaction_id,
-            user,
-            status.HTTP_201_CREATED if new else status.HTTP_200_OK,
+            io.ActivityEventSeenSerializer,
+            activity,
+            owner=user,
+            status_code=status.HTTP_200_OK,
         )
 
 
@@ -247,8 +220,9 @@ class LeaderboardView(APIView):
         },
         tags=["rewards"],
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """Users ranked by EARN and BONUS credits in the period (cached up to 60 s)."""
         query = io.LeaderboardQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(get_leaderboard(**query.validated_data))
+        rows = get_leaderboard(**query.validated_data)
+        return Response(io.LeaderboardRowSerializer(rows, many=True).data)

@@ -1,11 +1,34 @@
-"""Who may act on whose wallet. Permissions come from roles (accounts/roles.py)."""
+"""Who may act on whose wallet, and whose balances a response shows. Permissions come
+from roles (accounts/roles.py). Shared by the view modules, which never import each other."""
 
+from typing import TYPE_CHECKING, cast
+
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 
 from accounts import roles
 from accounts.models import User
 from accounts.roles import acts_for_others
+from accounts.selectors import get_user
+
+if TYPE_CHECKING:
+
+    class AuthenticatedRequest(Request):
+        """What a view behind IsAuthenticated (the default permission) is handed: a
+        request whose caller is a user, never anonymous. For the type checker only."""
+
+        @property
+        def user(self) -> User: ...
+
+        @user.setter
+        def user(self, value: User) -> None: ...
+
+else:
+    AuthenticatedRequest = Request
+
+# The {user} of wallets/{user}/...: what resolve_owner resolves.
+USER_PARAM = OpenApiParameter("user", str, OpenApiParameter.PATH, description="A user id, or `me`.")
 
 
 def resolve_owner(
@@ -17,7 +40,7 @@ def resolve_owner(
     wallet but their own, so ids reveal nothing; a service or support account
     lacking the specific permission gets 403.
     """
-    caller = request.user
+    caller = cast(User, request.user)  # IsAuthenticated ran first
     if user_ref in ("me", str(caller.pk)):
         if self_needs and not caller.has_perm(self_needs):
             raise PermissionDenied()
@@ -26,7 +49,7 @@ def resolve_owner(
         if acts_for_others(caller):
             raise PermissionDenied()
         raise NotFound()
-    owner = User.objects.filter(pk=int(user_ref)).first()
+    owner = get_user(user_id=int(user_ref))
     if owner is None:
         raise NotFound()
     return owner

@@ -1,33 +1,27 @@
 from core.api.routes import PK, api_path
-from wallets.api import views
+from wallets.api.views import catalog, history, holds, movements, transactions, wallets
 
 USER = rf"(?P<user>me|{PK})"
+HOLD = rf"holds/(?P<hold_id>{PK})"
+TRANSACTION = rf"transactions/(?P<transaction_id>{PK})"
 
 urlpatterns = [
-    api_path(rf"wallets/{USER}", views.WalletView.as_view(), name="wallet"),
-    api_path(rf"wallets/{USER}/transactions", views.HistoryView.as_view(), name="wallet-history"),
-    api_path(rf"wallets/{USER}/spend", views.SpendView.as_view(), name="wallet-spend"),
-    api_path(rf"wallets/{USER}/transfer", views.TransferView.as_view(), name="wallet-transfer"),
-    api_path(rf"wallets/{USER}/convert", views.ConvertView.as_view(), name="wallet-convert"),
-    api_path(rf"wallets/{USER}/earn", views.EarnView.as_view(), name="wallet-earn"),
-    api_path(rf"wallets/{USER}/topup", views.TopupView.as_view(), name="wallet-topup"),
-    api_path(rf"wallets/{USER}/bonus", views.BonusView.as_view(), name="wallet-bonus"),
-    api_path(rf"wallets/{USER}/holds", views.HoldCreateView.as_view(), name="wallet-holds"),
-    api_path(rf"holds/(?P<hold_id>{PK})", views.HoldDetailView.as_view(), name="hold"),
+    api_path(rf"wallets/{USER}", wallets.WalletView.as_view(), name="wallet"),
+    api_path(rf"wallets/{USER}/transactions", history.HistoryView.as_view(), name="wallet-history"),
+    api_path(rf"wallets/{USER}/spend", movements.SpendView.as_view(), name="wallet-spend"),
+    api_path(rf"wallets/{USER}/transfer", movements.TransferView.as_view(), name="wallet-transfer"),
+    api_path(rf"wallets/{USER}/convert", movements.ConvertView.as_view(), name="wallet-convert"),
+    api_path(rf"wallets/{USER}/earn", movements.EarnView.as_view(), name="wallet-earn"),
+    api_path(rf"wallets/{USER}/topup", movements.TopupView.as_view(), name="wallet-topup"),
+    api_path(rf"wallets/{USER}/bonus", movements.BonusView.as_view(), name="wallet-bonus"),
+    api_path(rf"wallets/{USER}/holds", holds.HoldCreateView.as_view(), name="wallet-holds"),
+    api_path(HOLD, holds.HoldDetailView.as_view(), name="hold"),
+    api_path(rf"{HOLD}/capture", holds.HoldCaptureView.as_view(), name="hold-capture"),
+    api_path(rf"{HOLD}/void", holds.HoldVoidView.as_view(), name="hold-void"),
+    api_path(TRANSACTION, transactions.TransactionDetailView.as_view(), name="transaction"),
     api_path(
-        rf"holds/(?P<hold_id>{PK})/capture", views.HoldCaptureView.as_view(), name="hold-capture"
+        rf"{TRANSACTION}/reverse", transactions.ReverseView.as_view(), name="transaction-reverse"
     ),
-    api_path(rf"holds/(?P<hold_id>{PK})/void", views.HoldVoidView.as_view(), name="hold-void"),
-    api_path(
-        rf"transactions/(?P<transaction_id>{PK})",
-        views.TransactionDetailView.as_view(),
-        name="transaction",
-    ),
-    api_path(
-        rf"transactions/(?P<transaction_id>{PK})/reverse",
-        views.ReverseView.as_view(),
-        name="transaction-reverse",
-    ),
-    api_path("assets", views.AssetListView.as_view(), name="assets"),
-    api_path("conversions", views.ConversionListView.as_view(), name="conversions"),
+    api_path("assets", catalog.AssetListView.as_view(), name="assets"),
+    api_path("conversions", catalog.ConversionListView.as_view(), name="conversions"),
 ]
