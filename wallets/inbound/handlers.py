@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import create_customer, grant_signup_bonus
@@ -250,6 +251,7 @@ def handle_transaction_failed(message: Message) -> Outcome:
         elif record.status in ("", Status.REJECTED):  # nothing posted
             record.hold = _void_holds(external_id)
             record.status = Status.VOIDED if record.hold else Status.FAILED
+            record.updated_at = timezone.now()
             record.save()
         # FAILED, VOIDED, REVERTED: final already, answered again as it stands.
         finalized = _finalized(record)
@@ -269,6 +271,7 @@ def _revert(record: ExternalTransaction, *, reason: str) -> None:
     except AlreadyReversed:  # by staff, in the admin, before the failure came
         record.reversal = Transaction.objects.get(reverses_id=record.transaction_id)
     record.status = Status.REVERTED
+    record.updated_at = timezone.now()
     record.save()
 
 
