@@ -32,12 +32,19 @@ def register_user(*, email: str, password: str | None, name: str = "") -> User:
     naming `password`.
     """
     with transaction.atomic(durable=True):
-        try:
-            user = User.objects.create_user(email=email, password=password, name=name)
-        except DjangoValidationError as refused:
-            raise ValidationError(details=refused.message_dict) from None
-        user.groups.add(Group.objects.get_or_create(name=roles.CUSTOMER)[0])
-        grant_signup_bonus(user=user)
+        return create_customer(email=email, password=password, name=name)
+
+
+def create_customer(*, email: str, password: str | None, name: str = "") -> User:
+    """register_user's work, in the caller's database transaction (the event consumer
+    writes the user and the message's inbox row in one). Raises IntegrityError when the
+    email is taken, ValidationError when the password is refused."""
+    try:
+        user = User.objects.create_user(email=email, password=password, name=name)
+    except DjangoValidationError as refused:
+        raise ValidationError(details=refused.message_dict) from None
+    user.groups.add(Group.objects.get_or_create(name=roles.CUSTOMER)[0])
+    grant_signup_bonus(user=user)
     return user
 
 

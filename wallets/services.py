@@ -60,6 +60,8 @@ def spend(
     description: str = "",
     metadata: dict[str, Any] | None = None,
     initiated_by: User | None = None,
+    idempotency_key: str | None = None,
+    reference: str = "",
 ) -> Transaction:
     return ledger.debit(
         account=get_wallet(user=user, asset=asset),
@@ -69,6 +71,8 @@ def spend(
         description=description,
         metadata=metadata or {},
         initiated_by=initiated_by,
+        idempotency_key=idempotency_key,
+        reference=reference,
     )
 
 
@@ -80,6 +84,9 @@ def transfer(
     amount: int,
     note: str = "",
     initiated_by: User | None = None,
+    idempotency_key: str | None = None,
+    reference: str = "",
+    metadata: dict[str, Any] | None = None,
 ) -> Transaction:
     if sender.pk == recipient.pk:
         raise ValidationError("Cannot transfer to yourself.", details={"to": ["Same user."]})
@@ -88,8 +95,10 @@ def transfer(
         destination=get_wallet(user=recipient, asset=asset),
         amount=amount,
         description=note,
-        metadata={"note": note} if note else {},
+        metadata={**(metadata or {}), **({"note": note} if note else {})},
         initiated_by=initiated_by,
+        idempotency_key=idempotency_key,
+        reference=reference,
     )
 
 
@@ -127,6 +136,7 @@ def credit_wallet(
     reference: str = "",
     metadata: dict[str, Any] | None = None,
     initiated_by: User | None = None,
+    idempotency_key: str | None = None,
 ) -> Transaction:
     """EARN (from REWARDS), TOPUP (from TREASURY) or BONUS (from BONUS) into a user's wallet."""
     return ledger.credit(
@@ -138,6 +148,7 @@ def credit_wallet(
         reference=reference,
         metadata=metadata or {},
         initiated_by=initiated_by,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -110,6 +110,11 @@ else:
 # Events leave through the outbox table; without AMQP_URL they are kept, not relayed.
 AMQP_URL = env_str("AMQP_URL")
 AMQP_EXCHANGE = env_str("AMQP_EXCHANGE", "wallet.events")
+# Events in (manage.py consume_events): the queue bound to AMQP_EXCHANGE, and how often a
+# message that fails is tried (INBOX_RETRY_SECONDS apart) before it is dead-lettered.
+AMQP_QUEUE = env_str("AMQP_QUEUE", "wallet.inbox")
+INBOX_MAX_ATTEMPTS = env_int("INBOX_MAX_ATTEMPTS", 5)
+INBOX_RETRY_SECONDS = env_int("INBOX_RETRY_SECONDS", 5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
