@@ -71,7 +71,11 @@ def place_hold(
 
 
 def capture_hold(
-    *, hold_id: int, amount: int | None = None, initiated_by: WalletUser | None = None
+    *,
+    hold_id: int,
+    amount: int | None = None,
+    idempotency_key: str | None = None,
+    initiated_by: WalletUser | None = None,
 ) -> Transaction:
     """Debit up to the held amount (all of it by default) into REVENUE; the rest is released.
 
@@ -80,6 +84,12 @@ def capture_hold(
     the engine, as every posting's.
     """
     with db_transaction.atomic():
+        # A replayed key answers with its capture, though the hold is no longer pending.
+        replayed = earlier_under_key(
+            Transaction, idempotency_key, same=lambda txn: txn.metadata.get("hold_id") == hold_id
+        )
+        if replayed is not None:
+            return replayed
         hold, account = _lock_pending_hold(hold_id)
         captured = hold.amount if amount is None else amount
         if captured > hold.amount:
@@ -96,6 +106,7 @@ def capture_hold(
             destination=AccountPurpose.REVENUE,
             reference=hold.reference,
             metadata={"hold_id": hold.pk},
+            idempotency_key=idempotency_key,
             initiated_by=initiated_by,
         )
         hold.status = Hold.Status.CAPTURED

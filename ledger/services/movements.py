@@ -111,6 +111,7 @@ def transfer(
     source: Account,
     destination: Account,
     amount: int,
+    idempotency_key: str | None = None,
     reference: str = "",
     description: str = "",
     metadata: dict[str, Any] | None = None,
@@ -130,6 +131,7 @@ def transfer(
     return post_transaction(
         type=TransactionType.TRANSFER,
         legs=[Leg(source, -amount), Leg(destination, amount)],
+        idempotency_key=idempotency_key,
         reference=reference,
         description=description,
         metadata=metadata,

@@ -112,6 +112,17 @@ def test_capture_hold_twice_is_refused(alice):
     assert wallet(alice, "GOLD").balance == 40
 
 
+def test_capture_hold_with_a_key_replays_its_capture(alice):
+    hold = place_hold(account=wallet(alice, "GOLD"), amount=30)
+
+    first = capture_hold(hold_id=hold.pk, idempotency_key="capture-1")
+    again = capture_hold(hold_id=hold.pk, idempotency_key="capture-1")
+
+    assert again.pk == first.pk
+    assert wallet(alice, "GOLD").balance == 70
+    assert Transaction.objects.filter(type=TransactionType.CAPTURE).count() == 1
+
+
 def test_void_hold_releases_without_moving_value(alice):
     hold = place_hold(account=wallet(alice, "GOLD"), amount=60)
 
