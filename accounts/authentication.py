@@ -19,6 +19,16 @@ USER_BY_ID = "SELECT {} FROM {} WHERE id = %s".format(
     ", ".join(connection.ops.quote_name(field.column) for field in User._meta.concrete_fields),
     User._meta.db_table,
 )
+# What the ORM would do to the raw values: none on PostgreSQL; on SQLite, booleans from
+# 0 and 1 and aware datetimes from naive ones.
+CONVERTERS = [
+    (index, converter, column)
+    for index, field in enumerate(User._meta.concrete_fields)
+    for column in [field.get_col(User._meta.db_table)]
+    for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+]
+# A primary key is a bigint; a larger id matches no user (SQLite cannot even bind it).
+MAX_ID = 2**63 - 1
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
@@ -27,11 +37,17 @@ class JWTAuthentication(SimpleJWTAuthentication):
             user_id = int(validated_token[api_settings.USER_ID_CLAIM])
         except (KeyError, TypeError, ValueError):
             raise InvalidToken("Token contained no recognizable user identification") from None
-        with connection.cursor() as cursor:
-            cursor.execute(USER_BY_ID, [user_id])
-            row = cursor.fetchone()
+        row = None
+        if abs(user_id) <= MAX_ID:
+            with connection.cursor() as cursor:
+                cursor.execute(USER_BY_ID, [user_id])
+                row = cursor.fetchone()
         if row is None:
             raise AuthenticationFailed("User not found", code="user_not_found")
+        if CONVERTERS:
+            row = list(row)
+            for index, converter, column in CONVERTERS:
+                row[index] = converter(row[index], column, connection)
         user = User.from_db(connection.alias, FIELDS, row)
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")

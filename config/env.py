@@ -28,24 +28,27 @@ def env_list(name: str, default: str = "") -> list[str]:
 def database_from_url(url: str, *, sqlite_path: Path) -> dict:
     """Turn DATABASE_URL into a DATABASES entry.
 
-    No URL means an embedded SQLite file: writers take the lock at BEGIN
-    (IMMEDIATE) so two writers never deadlock on a lock upgrade, and WAL lets
+    No URL means an embedded SQLite file (`sqlite_path`, or another one named by
+    sqlite:///path/from/the/project or sqlite:////absolute/path): writers take the lock at
+    BEGIN (IMMEDIATE) so two writers never deadlock on a lock upgrade, and WAL lets
     readers run beside the one writer. A postgres:// URL uses psycopg 3 with
     Django's connection pool; `?pool=0` turns the pool off (pgbouncer setups).
     """
-    if not url:
+    parts = urlsplit(url)
+    if not url or parts.scheme == "sqlite":
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": sqlite_path,
+            "NAME": sqlite_path.parent / unquote(parts.path[1:]) if parts.path[1:] else sqlite_path,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
         }
-    parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ValueError(f"DATABASE_URL scheme {parts.scheme!r} is not supported (use postgres://)")
+        raise ValueError(
+            f"DATABASE_URL scheme {parts.scheme!r} is not supported (use postgres:// or sqlite://)"
+        )
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     use_pool = query.pop("pool", "1") not in {"0", "false", "no"}
     options: dict = dict(query)

@@ -202,6 +202,11 @@ def test_a_cursor_the_api_issued_still_pages(as_alice, alice):
         ("since=9999-12-31", 0),
         ("since=0001-01-01", 1),
         ("until=0001-01-01", 0),
+        # Instants before and after the calendar in UTC (SQLite compares UTC text)
+        ("since=0001-01-01T00:00:00%2B14:00", 1),
+        ("until=0001-01-01T00:00:00%2B14:00", 0),
+        ("until=9999-12-31T23:59:59-12:00", 1),
+        ("since=9999-12-31T23:59:59-12:00", 0),
     ],
 )
 def test_history_dates_at_the_ends_of_the_calendar(as_alice, query, expected):

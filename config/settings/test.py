@@ -1,6 +1,8 @@
-"""Tests: always PostgreSQL (the invariants live there), a fast hasher, no pool."""
+"""Tests: PostgreSQL (the invariants live there) or, for the second lane, the embedded
+SQLite; a fast hasher, no pool."""
 
 import secrets
+from pathlib import Path
 
 from config.env import database_from_url, env_str
 
@@ -14,11 +16,20 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Tests open and close many connections from threads; a pool would only hide leaks.
 _url = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wallet")
-DATABASES = {
-    "default": database_from_url(
-        _url + ("&" if "?" in _url else "?") + "pool=0", sqlite_path=BASE_DIR / "test.sqlite3"
-    )
-}
+if _url.startswith("sqlite:"):
+    # The second lane (scripts/test): the embedded default `scripts/start` gives a
+    # newcomer, IMMEDIATE and WAL included. The test database is a file beside the
+    # named one (test_db.sqlite3 for sqlite:///db.sqlite3, as PostgreSQL's test_wallet
+    # for wallet), not Django's :memory: default: threads share it as the server's do.
+    DATABASES = {"default": database_from_url(_url, sqlite_path=BASE_DIR / "db.sqlite3")}
+    _name = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"]["TEST"] = {"NAME": _name.with_name(f"test_{_name.name}")}
+else:
+    DATABASES = {
+        "default": database_from_url(
+            _url + ("&" if "?" in _url else "?") + "pool=0", sqlite_path=BASE_DIR / "test.sqlite3"
+        )
+    }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 # High limits so the suite is never throttled; the throttling tests lower them.

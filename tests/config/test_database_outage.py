@@ -19,6 +19,8 @@ from django.db import connection
 from tests.api import API, client_for, error_code
 from tests.factories import fund, wallet
 
+pytestmark = pytest.mark.postgres_only  # backends terminated from another session, a psycopg pool
+
 ROOT = Path(__file__).resolve().parents[2]
 POOL_APP = "wallet-outage-test"
 

@@ -57,6 +57,17 @@ def test_no_database_url_means_embedded_sqlite(tmp_path):
     assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
 
 
+def test_a_sqlite_url_names_another_embedded_file(tmp_path):
+    default = database_from_url("", sqlite_path=tmp_path / "db.sqlite3")
+    relative = database_from_url("sqlite:///data/w.sqlite3", sqlite_path=tmp_path / "db.sqlite3")
+    absolute = database_from_url("sqlite:////srv/w.sqlite3", sqlite_path=tmp_path / "db.sqlite3")
+
+    assert relative["NAME"] == tmp_path / "data" / "w.sqlite3"
+    assert absolute["NAME"] == Path("/srv/w.sqlite3")
+    assert database_from_url("sqlite://", sqlite_path=tmp_path / "db.sqlite3") == default
+    assert relative["OPTIONS"] == absolute["OPTIONS"] == default["OPTIONS"]
+
+
 ENTRY_POINT_SETTINGS = (
     "import importlib, sys; from django.conf import settings; "
     "importlib.import_module(sys.argv[1]); print(settings.SETTINGS_MODULE, settings.DEBUG)"

@@ -1,7 +1,16 @@
-"""Real threads, each with its own PostgreSQL connection, racing through the engine."""
+"""Real threads, each with its own database connection, racing through the engine.
+
+On PostgreSQL the row locks, taken in one order, and the advisory lock on an
+idempotency key keep the guarantees. On the embedded SQLite (the second test lane)
+BEGIN IMMEDIATE does: each writer holds the database's one write lock from its
+first statement to its commit, so no two of them ever read the same balance."""
+
+from pathlib import Path
 
 import pytest
+from django.db import connection
 
+from config.env import database_from_url
 from core.errors import DomainError
 from ledger.models import AccountPurpose, Transaction, TransactionType
 from ledger.services import credit, debit, reverse_transaction, transfer
@@ -9,6 +18,22 @@ from tests.factories import create_user, fund, wallet
 from tests.threads import outcomes, run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_on_sqlite_the_threads_race_on_the_dev_servers_database():
+    """What the races below prove on SQLite holds for `scripts/start` only if they run
+    on its configuration: a file (threads on :memory: would share one cache), WAL and
+    BEGIN IMMEDIATE (with DEFERRED they fail with "database is locked")."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite lane's configuration")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (journal_mode,) = cursor.fetchone()
+
+    assert journal_mode == "wal"
+    assert not connection.is_in_memory_db()
+    dev_server = database_from_url("", sqlite_path=Path("db.sqlite3"))
+    assert connection.settings_dict["OPTIONS"] == dev_server["OPTIONS"]
 
 
 def test_32_threads_spending_from_one_wallet_never_overdraw(alice, assert_reconciles):

@@ -1,4 +1,8 @@
-"""PostgreSQL itself refuses what would break the ledger, whatever code sends it."""
+"""The database itself refuses what would break the ledger, whatever code sends it.
+
+The CHECK and UNIQUE constraints hold on SQLite too; the triggers (immutable rows,
+balanced transactions) and the entry's composite key to its account are PostgreSQL's,
+so on the embedded SQLite only the posting engine keeps those."""
 
 import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
@@ -10,6 +14,7 @@ from tests.factories import spend, wallet
 RAW_ERRORS = (IntegrityError, InternalError)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "sql",
@@ -95,6 +100,7 @@ def test_an_entry_of_zero_is_refused(alice):
         Entry.objects.create(transaction=txn, account=gold, asset_id=gold.asset_id, amount=0)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_unbalanced_entries_are_refused(alice):
     gold = wallet(alice, "GOLD")
@@ -113,6 +119,7 @@ def test_unbalanced_entries_are_refused(alice):
     assert Transaction.objects.count() == before
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_a_transactions_entries_go_in_with_one_statement(alice):
     """Each INSERT must leave the transactions it touches balanced: no half-written
@@ -126,6 +133,7 @@ def test_a_transactions_entries_go_in_with_one_statement(alice):
         Entry.objects.create(transaction=txn, account=gold, asset_id=gold.asset_id, amount=10)
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_an_entry_of_another_asset_than_its_account_is_refused(alice):
     gold, silver = wallet(alice, "GOLD"), wallet(alice, "SILVER")
@@ -141,6 +149,7 @@ def test_an_entry_of_another_asset_than_its_account_is_refused(alice):
         )
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_an_entry_of_an_unknown_account_is_refused(alice):
     gold = wallet(alice, "GOLD")
@@ -156,6 +165,7 @@ def test_an_entry_of_an_unknown_account_is_refused(alice):
         # Foreign keys are checked at commit.
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_transaction_without_entries_is_refused_at_commit(alice):
     before = Transaction.objects.count()

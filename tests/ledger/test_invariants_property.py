@@ -243,8 +243,9 @@ def test_random_operations_keep_every_invariant(users, operations):
         model = Model(users)
         for op in operations:
             apply(model, op)
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run the commit-time triggers now
+        if connection.vendor == "postgresql":  # SQLite has no triggers to run
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the commit-time triggers, now
         for (u, code), expected_balance in list(model.balance.items()):
             wallet = model.wallet((u, code))
             assert (wallet.balance, wallet.held) == (expected_balance, model.held[u, code])

@@ -4,6 +4,8 @@ from django.db import connection
 from ledger.statistics import analyze_stale
 from tests.factories import fund, wallet
 
+pytestmark = pytest.mark.postgres_only  # PostgreSQL's planner statistics; SQLite has none to keep
+
 
 def flush_statistics() -> None:
     """Make this backend's pending table counters visible now, not within a second."""

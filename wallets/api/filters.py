@@ -1,4 +1,4 @@
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import django_filters
@@ -26,7 +26,14 @@ def parse_moment(name: str, value: str, *, end_of_day: bool) -> datetime:
             raise ValueError
     except ValueError:
         raise ValidationError({name: ["Use an ISO 8601 date or datetime."]}) from None
-    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone)
+    moment = moment if timezone.is_aware(moment) else moment.replace(tzinfo=zone)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        # Before the calendar's first instant in UTC (0001-01-01T00:00+14:00) or after
+        # its last: that end, which no entry passes either. SQLite stores UTC and could
+        # not compare the moment at all.
+        return (datetime.min if moment.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 class HistoryFilter(django_filters.FilterSet):
