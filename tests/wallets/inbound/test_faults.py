@@ -18,7 +18,8 @@ from tests.wallets.inbound.conftest import finalized, wait_for
 from tests.wallets.inbound.proxy import TcpProxy
 from wallets.models import InboxMessage
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A proxy in front of PostgreSQL, pg_locks and advisory locks: PostgreSQL only.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres_only]
 
 
 def topup(external_id: str, to: int) -> dict:
