@@ -31,7 +31,7 @@ def metrics_view(collectors: Iterable[Collector] = ()):
         if refused is not None:
             return refused
         registry = CollectorRegistry(auto_describe=False)
-        if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             multiprocess.MultiProcessCollector(registry)  # every gunicorn worker's files
         else:
             registry.register(_DefaultRegistry())
