@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from core.observability.views import metrics_view
+from ledger.metrics import OutboxCollector
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -17,4 +19,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view(collectors=[OutboxCollector()]), name="metrics"),
 ]

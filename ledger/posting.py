@@ -37,6 +37,7 @@ from core.errors import (
     ValidationError,
     WalletFrozen,
 )
+from core.observability.metrics import record_postings
 from ledger.inserts import NewEntry, allocate_ids, write_postings
 from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
@@ -255,6 +256,7 @@ def _post(
 
     if accepted:
         _write(accepted, locked)
+        record_postings(txn for txn, _, _ in accepted)  # metrics and logs, once committed
         if keep_entries:
             for txn, posting, entries in accepted:
                 _keep_entries(txn, posting, entries)

@@ -1,9 +1,12 @@
 """Settings shared by every environment; each value can be set from the environment."""
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 from config.env import database_from_url, env_bool, env_int, env_list, env_str
+from core.observability.logs import logging_settings
+from core.observability.sentry import init_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -23,6 +26,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_structlog",
+    "core.observability",
     "accounts",
     "ledger",
     "wallets",
@@ -30,7 +35,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: rewraps any error under /api/ that Django answered as an HTML page.
+    # Outermost: the request id on every log line and response (X-Request-ID), errors
+    # included, and one request_finished line per request (django-structlog).
+    "core.observability.middleware.RequestLogMiddleware",
+    # Rewraps any error under /api/ that Django answered as an HTML page.
     "core.api.middleware.ApiErrorEnvelopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # gunicorn serves the admin's and Swagger UI's static files itself (no nginx needed).
@@ -43,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.api.middleware.DatabaseUnavailableMiddleware",
+    # Innermost: each route's latency and responses (django-prometheus), labelled by route.
+    "core.observability.middleware.RouteMetricsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,14 +183,33 @@ SPECTACULAR_SETTINGS = {
 # What a new user is given at signup, as BONUS transactions: asset code -> amount (minor units).
 SIGNUP_GRANTS = {"GOLD": 100}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # pika logs every connection step at INFO; commands print their own summary.
-    "loggers": {"pika": {"level": env_str("PIKA_LOG_LEVEL", "WARNING")}},
-}
+# Observability (core/observability/): structured logs, Prometheus metrics, Sentry.
+# Every logger's lines in one format: readable text here, JSON lines in production.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+PIKA_LOG_LEVEL = env_str("PIKA_LOG_LEVEL", "WARNING")
+LOGGING = logging_settings(style="console", level=LOG_LEVEL, pika_level=PIKA_LOG_LEVEL)
+# request_finished's level by status: django-structlog's defaults, spelled out because it
+# looks each up per request and a setting left unset is the slow path of that look-up.
+DJANGO_STRUCTLOG_STATUS_2XX_LOG_LEVEL = logging.INFO
+DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.WARNING
+DJANGO_STRUCTLOG_STATUS_5XX_LOG_LEVEL = logging.ERROR
+DJANGO_STRUCTLOG_STATUS_DEFAULT_LOG_LEVEL = logging.INFO
+
+# /metrics answers a scraper with this Bearer token, or a staff member signed in.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# Seconds; the API answers in milliseconds, below django-prometheus's default 10 ms floor.
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, float("inf"),
+)  # fmt: skip
+
+# Error reporting, only when a DSN is given.
+SENTRY_DSN = env_str("SENTRY_DSN")
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=env_str("SENTRY_ENVIRONMENT"),
+    release=env_str("SENTRY_RELEASE"),
+    traces_sample_rate=float(env_str("SENTRY_TRACES_SAMPLE_RATE") or 0),
+)
 
 # The daily check-in and the monthly active-user bonus, in minor units.
 CHECKIN_ASSET = env_str("CHECKIN_ASSET", "CITY_POINTS")

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 from config.env import database_from_url, env_str
+from core.observability.logs import logging_settings
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, SIMPLE_JWT
@@ -42,3 +43,6 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
 
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# Plain text, warnings and errors only: a test that needs a line raises its logger's level.
+LOGGING = logging_settings(style="plain", level=env_str("LOG_LEVEL", "WARNING"))

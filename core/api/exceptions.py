@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from core.errors import DomainError
+from core.observability.metrics import record_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,13 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    response = _error_response(exc, context)
+    if response is not None:  # counted per code: wallet_refusals_total
+        record_refusal(response.data["error"]["code"])
+    return response
+
+
+def _error_response(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
     if isinstance(exc, CONNECTION_ERRORS):
