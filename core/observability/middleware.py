@@ -8,13 +8,16 @@ import re
 import uuid
 
 import structlog
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django_prometheus.middleware import PrometheusAfterMiddleware
 from django_prometheus.utils import Time, TimeSince
 from django_structlog.middlewares import RequestMiddleware
 from rest_framework.settings import api_settings
 
 from core.observability.logs import current_request
+
+# django-structlog's own logger name, so levels set for it still apply.
+request_logger = structlog.get_logger("django_structlog.middlewares.request")
 
 HEADER = "X-Request-ID"
 META_KEY = "HTTP_X_REQUEST_ID"
@@ -54,10 +57,28 @@ class RequestLogMiddleware(RequestMiddleware):
             )
             response = self.get_response(request)
             self.handle_response(request, response)  # logs request_finished, clears context
+        except BaseException:
+            structlog.contextvars.clear_contextvars()  # nothing of it on the next request
+            raise
         finally:
             current_request.reset(token)
         response[HEADER] = request_id
         return response
+
+    def handle_response(self, request: HttpRequest, response: HttpResponse) -> None:
+        """django-structlog's, without two things no response here needs: its
+        bind_extra_request_finished_metadata signal (nothing connects to it) and the copy
+        of the log context it keeps for a streaming response (which still gets them)."""
+        if hasattr(request, "_raised_exception") or isinstance(response, StreamingHttpResponse):
+            super().handle_response(request, response)
+            return
+        request_logger.log(
+            self._log_level_for_status_code(response.status_code),
+            "request_finished",
+            code=response.status_code,
+            request=self.format_request(request),
+        )
+        structlog.contextvars.clear_contextvars()
 
     @staticmethod
     def bind_user_id(request: HttpRequest) -> None:
@@ -100,6 +121,9 @@ class RouteMetricsMiddleware(PrometheusAfterMiddleware):
 
     def process_view(self, request, view_func, view_args, view_kwargs) -> None:
         return None
+
+    def process_template_response(self, request: HttpRequest, response):
+        return response  # every DRF response is one: no count by template name
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         match = request.resolver_match

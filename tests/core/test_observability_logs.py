@@ -7,6 +7,7 @@ import logging
 import uuid
 
 import pytest
+from django.test import Client
 
 from core.observability.logs import formatter
 from tests.api import API, client_for
@@ -133,3 +134,19 @@ def test_the_logged_client_address_is_the_one_rate_limits_use(
     client_for().get("/healthz", HTTP_X_FORWARDED_FOR=forwarded_for)
 
     assert finished(json_lines())["ip"] == ip
+
+
+@pytest.mark.urls("tests.core.raising_urls")
+def test_an_unhandled_error_logs_its_traceback_with_the_request_id(db, json_lines):
+    client = Client(raise_request_exception=False)
+
+    response = client.get("/boom", HTTP_X_REQUEST_ID="err-1")
+    after = client.get("/healthz")
+
+    assert (response.status_code, response["X-Request-ID"]) == (500, "err-1")
+    lines = json_lines()
+    (failed,) = [line for line in lines if line["event"] == "request_failed"]
+    assert (failed["request_id"], failed["code"], failed["level"]) == ("err-1", 500, "error")
+    assert "RuntimeError: boom" in failed["exception"]
+    # the failed request's context does not leak into the next one
+    assert finished(lines)["request_id"] == after["X-Request-ID"] != "err-1"
