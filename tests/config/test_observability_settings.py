@@ -19,6 +19,8 @@ from tests.factories import create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s" * 60
+# Production settings need one; these processes never connect.
+UNUSED_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/wallet"
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
@@ -29,8 +31,10 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def database_url_for_other_processes() -> str:
-    """The test database, as a URL another process can use."""
+    """The test database, as a URL another process can use (either lane)."""
     params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(params['NAME']).resolve()}"  # sqlite:////absolute/path
     auth = quote(params["USER"]) + (f":{quote(params['PASSWORD'])}" if params["PASSWORD"] else "")
     return f"postgres://{auth}@{params['HOST']}:{params['PORT'] or 5432}/{params['NAME']}?pool=0"
 
@@ -103,7 +107,7 @@ def test_with_a_sentry_dsn_sentry_starts_without_personal_data():
         SENTRY_DSN="http://public@127.0.0.1:9/1",
         SENTRY_ENVIRONMENT="staging",
         SENTRY_RELEASE="wallet@1.2.3",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/wallet",
+        DATABASE_URL=UNUSED_DATABASE_URL,
     )
 
     assert result.returncode == 0, result.stderr
@@ -114,6 +118,7 @@ def test_production_refuses_a_short_metrics_token():
     result = run_python(
         "import django; django.setup()",
         DJANGO_SETTINGS_MODULE="config.settings.production",
+        DATABASE_URL=UNUSED_DATABASE_URL,
         METRICS_TOKEN="short",
     )
 
