@@ -24,7 +24,7 @@ import orjson
 import structlog
 from django.http import HttpRequest
 from django.utils.functional import LazyObject
-from structlog.typing import EventDict, WrappedLogger
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 # The request being served, for add_user_id; set by RequestLogMiddleware.
 current_request: ContextVar[HttpRequest | None] = ContextVar("current_request", default=None)
@@ -59,7 +59,7 @@ def _orjson_bytes(value: Any, **_: Any) -> bytes:
 TIMESTAMP = structlog.processors.TimeStamper(fmt="iso", utc=True)
 # What a standard library line gets before rendering (structlog's own lines get the
 # same from configure_structlog's processors).
-FOREIGN_PRE_CHAIN = [
+FOREIGN_PRE_CHAIN: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
@@ -108,7 +108,7 @@ def configure_structlog(*, style: str, level: str) -> None:
     )
 
 
-def renderer(style: str) -> list:
+def renderer(style: str) -> list[Processor]:
     """The formatter's last processors for `json` (production), `console` (development,
     coloured on a terminal) or `plain` (tests: no colours, plain tracebacks)."""
     if style == "json":

@@ -6,12 +6,16 @@ bench/profile_request.py; see the README's Observability section).
 
 import re
 import uuid
+from collections.abc import Callable
+from timeit import default_timer
+from typing import cast
 
 import structlog
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django_prometheus.middleware import PrometheusAfterMiddleware
-from django_prometheus.utils import Time, TimeSince
+from django_prometheus.conf import NAMESPACE, PROMETHEUS_LATENCY_BUCKETS
+from django_prometheus.middleware import Metrics
 from django_structlog.middlewares import RequestMiddleware
+from prometheus_client import Counter, Histogram
 from rest_framework.settings import api_settings
 
 from core.observability.logs import current_request
@@ -55,7 +59,7 @@ class RequestLogMiddleware(RequestMiddleware):
             structlog.contextvars.bind_contextvars(
                 request_id=request_id, ip=client_address(request)
             )
-            response = self.get_response(request)
+            response = cast(HttpResponse, self.get_response(request))  # sync only
             self.handle_response(request, response)  # logs request_finished, clears context
         except BaseException:
             structlog.contextvars.clear_contextvars()  # nothing of it on the next request
@@ -104,44 +108,77 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 UNKNOWN_ROUTE = "<unnamed view>"
 
 
-class RouteMetricsMiddleware(PrometheusAfterMiddleware):
-    """django-prometheus's per-route metrics, labelled by route name, never by raw path.
+class RouteMetrics(Metrics):
+    """The four of django-prometheus's request metrics this service records, under its
+    names, buckets (PROMETHEUS_LATENCY_BUCKETS) and namespace, so dashboards made for it
+    work. Its others are sums of these, body-size histograms or counts by template or
+    charset: a few microseconds each on every request, and lines of zeros on /metrics."""
 
-    Of its dozen per-request metrics it records the two that answer "how fast, how
-    often, how well, per route": `django_http_requests_latency_seconds_by_view_method`
-    and `django_http_responses_total_by_status_view_method` (its other counters are
-    sums of these or body-size histograms, each a few microseconds a request). `view`
-    is the URL name (`wallet-spend`), `<unnamed view>` for a path no route matched;
+    def register(self) -> None:
+        self.requests_latency_by_view_method = self.register_metric(
+            Histogram,
+            "django_http_requests_latency_seconds_by_view_method",
+            "Histogram of request processing time labelled by view.",
+            ["view", "method"],
+            buckets=PROMETHEUS_LATENCY_BUCKETS,
+            namespace=NAMESPACE,
+        )
+        self.responses_by_status_view_method = self.register_metric(
+            Counter,
+            "django_http_responses_total_by_status_view_method",
+            "Count of responses by status, view, method.",
+            ["status", "view", "method"],
+            namespace=NAMESPACE,
+        )
+        self.exceptions_by_type = self.register_metric(
+            Counter,
+            "django_http_exceptions_total_by_type",
+            "Count of exceptions by object type.",
+            ["type"],
+            namespace=NAMESPACE,
+        )
+        self.exceptions_by_view = self.register_metric(
+            Counter,
+            "django_http_exceptions_total_by_view",
+            "Count of exceptions by view.",
+            ["view"],
+            namespace=NAMESPACE,
+        )
+
+
+class RouteMetricsMiddleware:
+    """Each route's latency and responses by status, labelled by route, never by raw path.
+
+    `view` is the URL name (`wallet-spend`), `<unnamed view>` for a path no route matched;
     `method` is a known method or `<invalid method>`, so no client can add label values
-    without end (django-prometheus labels latency with the raw method).
+    without end (django-prometheus's own middleware labels latency with the raw method).
+    Innermost in MIDDLEWARE: the time is the view's, URL resolution included.
     """
 
-    def process_request(self, request: HttpRequest) -> None:
-        request.prometheus_after_middleware_event = Time()
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.metrics = RouteMetrics.get_instance()
 
-    def process_view(self, request, view_func, view_args, view_kwargs) -> None:
-        return None
-
-    def process_template_response(self, request: HttpRequest, response):
-        return response  # every DRF response is one: no count by template name
-
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        match = request.resolver_match
-        view = (match.view_name if match else None) or UNKNOWN_ROUTE
-        method = request.method if request.method in KNOWN_METHODS else "<invalid method>"
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = default_timer()
+        response = self.get_response(request)
+        view, method = _route(request)
         self.metrics.responses_by_status_view_method.labels(
             status=str(response.status_code), view=view, method=method
         ).inc()
-        started = getattr(request, "prometheus_after_middleware_event", None)
-        if started is not None:
-            self.metrics.requests_latency_by_view_method.labels(view=view, method=method).observe(
-                TimeSince(started)
-            )
+        self.metrics.requests_latency_by_view_method.labels(view=view, method=method).observe(
+            default_timer() - started
+        )
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        # Only counted: the error response that follows is timed by process_response.
-        match = request.resolver_match
-        view = (match.view_name if match else None) or UNKNOWN_ROUTE
+        view, _ = _route(request)
         self.metrics.exceptions_by_type.labels(type=type(exception).__name__).inc()
         self.metrics.exceptions_by_view.labels(view=view).inc()
+
+
+def _route(request: HttpRequest) -> tuple[str, str]:
+    match = request.resolver_match
+    view = (match.view_name if match else None) or UNKNOWN_ROUTE
+    method = request.method if request.method in KNOWN_METHODS else "<invalid method>"
+    return view, method

@@ -1,10 +1,9 @@
 """Error reporting to Sentry, only when SENTRY_DSN is set."""
 
-from typing import Any
-
 import sentry_sdk
 import structlog
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.types import Event, Hint
 
 
 def init_sentry(
@@ -30,7 +29,7 @@ def init_sentry(
     return True
 
 
-def _tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def _tag_request_id(event: Event, hint: Hint) -> Event:
     request_id = structlog.contextvars.get_contextvars().get("request_id")
     if request_id:
         event.setdefault("tags", {})["request_id"] = request_id
