@@ -72,7 +72,7 @@ class ExternalTransaction(models.Model):
     hold = models.ForeignKey("ledger.Hold", models.PROTECT, null=True, blank=True, related_name="+")
     reason = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-id"]

@@ -4,7 +4,8 @@ from django.db import transaction as db_transaction
 
 from core.errors import ValidationError
 from ledger.locks import lock_user_accounts
-from ledger.models import Account, Asset, OutboxEvent
+from ledger.models import Account, Asset
+from ledger.outbox import add_event
 from ledger.reference import get_system_account
 from ledger.users import WalletUser
 
@@ -31,7 +32,7 @@ def set_account_status(*, account: Account, status: str) -> Account:
         if locked.status != status:
             locked.status = status
             locked.save(update_fields=["status"])
-            OutboxEvent.objects.create(
+            add_event(
                 topic="ledger.account.status_changed",
                 payload={"account_id": locked.pk, "user_id": locked.user_id, "status": status},
             )

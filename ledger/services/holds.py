@@ -19,7 +19,8 @@ from core.errors import (
     WalletFrozen,
 )
 from ledger.locks import lock_user_accounts
-from ledger.models import Account, AccountPurpose, Hold, OutboxEvent, Transaction, TransactionType
+from ledger.models import Account, AccountPurpose, Hold, Transaction, TransactionType
+from ledger.outbox import add_event
 from ledger.posting import check_amount
 from ledger.services.idempotency import earlier_under_key
 from ledger.services.movements import debit
@@ -163,7 +164,7 @@ def _lock_pending_hold(hold_id: int) -> tuple[Hold, Account]:
 
 
 def _hold_event(hold: Hold) -> None:
-    OutboxEvent.objects.create(
+    add_event(
         topic=f"ledger.hold.{hold.status.lower()}",
         payload={
             "hold_id": hold.pk,

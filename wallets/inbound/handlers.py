@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import create_customer, grant_signup_bonus
@@ -208,18 +207,15 @@ def _post_payment(*, users: dict[str, User], asset: Asset, amount: int, external
         .first()
     )
     if hold is not None:
-        captured = ledger.capture_hold(
-            hold_id=hold.pk, amount=amount, idempotency_key=f"event:{external_id}"
-        )
+        key = _details(external_id)["idempotency_key"]
+        captured = ledger.capture_hold(hold_id=hold.pk, amount=amount, idempotency_key=key)
         return captured, hold
-    details = _details(external_id)
     posted = wallets.spend(
         user=users["from"],
         asset=asset,
         amount=amount,
         description=f"Payment {external_id}",
-        metadata=details.pop("metadata"),
-        **details,
+        **_details(external_id),
     )
     return posted, None
 
@@ -251,7 +247,6 @@ def handle_transaction_failed(message: Message) -> Outcome:
         elif record.status in ("", Status.REJECTED):  # nothing posted
             record.hold = _void_holds(external_id)
             record.status = Status.VOIDED if record.hold else Status.FAILED
-            record.updated_at = timezone.now()
             record.save()
         # FAILED, VOIDED, REVERTED: final already, answered again as it stands.
         finalized = _finalized(record)
@@ -271,7 +266,6 @@ def _revert(record: ExternalTransaction, *, reason: str) -> None:
     except AlreadyReversed:  # by staff, in the admin, before the failure came
         record.reversal = Transaction.objects.get(reverses_id=record.transaction_id)
     record.status = Status.REVERTED
-    record.updated_at = timezone.now()
     record.save()
 
 
