@@ -164,7 +164,7 @@ def _lock_pending_hold(hold_id: int) -> tuple[Hold, Account]:
     return hold, account
 
 
-HOLD_EVENTS = {
+HOLD_EVENTS: dict[str, str] = {
     Hold.Status.PENDING: HOLD_PLACED,
     Hold.Status.CAPTURED: HOLD_CAPTURED,
     Hold.Status.VOIDED: HOLD_VOIDED,
