@@ -406,7 +406,7 @@ class OutboxEvent(models.Model):
     Published as the envelope `{"id": event_id, "type": topic, "occurred_at": created_at,
     "version", "data": payload}` (ledger.events). `partition` is derived from the user
     the event belongs to (ledger.outbox): the relay publishes one partition strictly in
-    id order, which keeps each user's events in the order they committed.
+    id order, which keeps each wallet's events in the order they committed.
     """
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

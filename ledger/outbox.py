@@ -3,9 +3,9 @@ exactly when the change it reports has committed. `ledger.relay` publishes it.
 
 Each row gets its envelope's id, its type's version from the catalogue (ledger.events)
 and a partition derived from the user it belongs to (its `key`). The relay publishes a
-partition strictly in id order, and one user's events are written under that user's
-wallet lock, so their id order is their commit order: a user's events are published in
-the order they happened.
+partition strictly in id order, and one wallet's events are written under its row lock
+(or in the transaction that creates it), so their id order is their commit order: a
+wallet's events are published in the order they happened.
 """
 
 import uuid

@@ -1,5 +1,5 @@
 """Relays outbox events to RabbitMQ and to the configured dispatchers, at least once,
-each user's events in the order they committed.
+each wallet's events in the order they committed.
 
 **Ordering with several relays.** Every outbox row has a partition derived from the
 user it concerns (ledger.outbox). A relay's batch runs in one database transaction: it
@@ -8,8 +8,8 @@ so relays never wait on each other, they take other partitions), reads each take
 partition's unpublished rows in id order, publishes them, hands the batch to the
 dispatchers, marks the rows published and commits, which releases the partitions. So
 one partition is published by one relay at a time, strictly in id order, and the next
-relay to take it starts after the last one's marks committed. One user's events are
-written under that user's wallet lock, so their id order is their commit order.
+relay to take it starts after the last one's marks committed. One wallet's events
+are written under its row lock, so their id order is their commit order.
 SQLite serialises whole batches instead (BEGIN IMMEDIATE): one relay at a time.
 
 A batch is marked published only after the broker confirmed every message in it and

@@ -121,7 +121,7 @@ else:
 AMQP_URL = env_str("AMQP_URL")
 AMQP_EXCHANGE = env_str("AMQP_EXCHANGE", "wallet.events")
 # Events out (README "Events out"): the relay publishes each partition of the outbox
-# strictly in order (a user's events share one); changing the count reorders only what
+# strictly in order (a user's wallets share one); changing the count reorders only what
 # is unpublished at that moment. Dispatchers: dotted paths of callables receiving each
 # published batch's envelopes in the relay's transaction. Validation: every event
 # written is checked against the catalogue's schema (on in the tests).

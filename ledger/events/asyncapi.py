@@ -82,7 +82,7 @@ def asyncapi_document() -> dict[str, Any]:
                 'Every message is the envelope {"id", "type", "occurred_at", "version", '
                 '"data"}; amounts are decimal strings in the asset\'s scale, as the REST API '
                 "writes them. Delivery is at least once: deduplicate on `id` (also the AMQP "
-                "message_id). One user's events arrive in the order they committed."
+                "message_id). One wallet's events arrive in the order they committed."
             ),
         },
         "servers": {

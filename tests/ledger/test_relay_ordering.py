@@ -1,4 +1,4 @@
-"""Several relays against the real PostgreSQL and RabbitMQ while users post: each user's
+"""Several relays against the real PostgreSQL and RabbitMQ while users post: each wallet's
 events reach the broker (and the dispatchers) in the order they committed, and every
 event exactly once."""
 
@@ -73,7 +73,7 @@ def _assert_each_users_history_in_order(envelopes: list[dict], users: dict[int, 
             assert after == balance, account_id
 
 
-def test_several_relays_keep_each_users_order_and_lose_or_repeat_nothing(
+def test_several_relays_keep_each_wallets_order_and_lose_or_repeat_nothing(
     assets, exchange_queue, settings
 ):
     exchange, channel, queue = exchange_queue
