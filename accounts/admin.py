@@ -97,6 +97,7 @@ class UserAdmin(BaseUserAdmin):
                 requested_by=request.user,
             )
             if waiting:  # above the threshold: a second staff member approves it
+                self.message_user(request, f"{user}: {waiting}")
                 return waiting
             posted = credit(
                 account=wallet,

@@ -330,6 +330,7 @@ class AccountAdmin(ReadOnlyAdmin):
                 requested_by=request.user,
             )
             if waiting:  # above the threshold: a second staff member approves it
+                self.message_user(request, f"{account}: {waiting}")
                 return waiting
             posted = services.adjust(
                 account=account, amount=minor, reason=data["reason"], initiated_by=request.user
