@@ -1,12 +1,15 @@
 """Demo rows for money in and out (added by `seed_demo` through core.demo.demo_seeded):
 a deposit confirmed by the simulated provider, a withdrawal awaiting approval and a
-payment refunded in part. Each is made once, found again by its reference."""
+payment refunded in part, all on the COIN wallet of a customer of their own (carol), so
+the other demo users' histories stay as the rewards demo leaves them. Each is made
+once, found again by its reference."""
 
 from typing import Any
 
 from django.db import transaction
 
 from accounts.models import User
+from accounts.services import register_user
 from ledger.models import Asset
 from payments.limits import approval_threshold
 from payments.models import Deposit, Payment, Withdrawal
@@ -15,15 +18,19 @@ from payments.providers.simulated import SimulatedProvider
 from payments.services import deposits, payments, withdrawals
 
 ORDER_ID = "demo-order-1001"
+CUSTOMER, PASSWORD = "carol@example.com", "carol-demo-pass"
 
 
 def seed_payments(*, users: dict[str, User], assets: dict[str, Any]) -> dict[str, int]:
-    alice, coin = users.get("alice@example.com"), assets.get("COIN")
-    if alice is None or not isinstance(coin, Asset):
+    coin = assets.get("COIN")
+    if not isinstance(coin, Asset):
         return {}
-    if not Deposit.objects.filter(user=alice, payment_method_id="pm_demo_card").exists():
+    carol = User.objects.filter(email=CUSTOMER).first() or register_user(
+        email=CUSTOMER, password=PASSWORD, name="Carol"
+    )
+    if not Deposit.objects.filter(user=carol, payment_method_id="pm_demo_card").exists():
         deposit = deposits.create_deposit(
-            user=alice,
+            user=carol,
             asset=coin,
             amount=2 * approval_threshold(coin),
             payment_method={"type": "card", "id": "pm_demo_card"},
@@ -38,18 +45,18 @@ def seed_payments(*, users: dict[str, User], assets: dict[str, Any]) -> dict[str
     if not Payment.objects.filter(order_id=ORDER_ID).exists():
         with transaction.atomic():
             payment = payments.pay(
-                user=alice, asset=coin, amount=1250, order_id=ORDER_ID, service="food"
+                user=carol, asset=coin, amount=1250, order_id=ORDER_ID, service="food"
             )
             payments.refund(payment_id=payment.pk, amount=250, reason="demo: a missing drink")
-    if not Withdrawal.objects.filter(user=alice, bank_name="Demo Bank").exists():
-        # Requested by alice above the threshold: it waits for an operator's approval.
+    if not Withdrawal.objects.filter(user=carol, bank_name="Demo Bank").exists():
+        # Requested by carol herself above the threshold: it waits for an operator's approval.
         withdrawals.request_withdrawal(
-            user=alice,
+            user=carol,
             asset=coin,
             amount=approval_threshold(coin) + 100,
             account_number="DE89370400440532013000",
             bank_name="Demo Bank",
-            requested_by=alice,
+            requested_by=carol,
         )
     return {
         "deposits": Deposit.objects.count(),
