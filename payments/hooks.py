@@ -5,6 +5,7 @@ from typing import Any
 
 from accounts.models import User
 from ledger.models import Account, Asset, Transaction
+from payments.demo import seed_payments
 from payments.services import approvals, deposits
 
 
@@ -31,6 +32,5 @@ def staff_posting_gate(
 
 
 def seed_demo_payments(sender: Any, *, users: dict, assets: dict, **kwargs: Any) -> dict:
-    from payments.demo import seed_payments
-
+    """core.demo: `seed_demo` adds the payments demo rows."""
     return seed_payments(users=users, assets=assets)

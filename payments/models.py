@@ -41,7 +41,10 @@ class Deposit(models.Model):
     asset = models.ForeignKey("ledger.Asset", models.PROTECT, related_name="+")
     amount = models.BigIntegerField()
     provider = models.CharField(max_length=32)
-    provider_reference = models.CharField(max_length=100, unique=True)
+    # NULL until the provider has answered (it is asked with the saved deposit's id).
+    provider_reference = models.CharField(  # noqa: DJ001
+        max_length=100, unique=True, null=True, blank=True
+    )
     payment_method_type = models.CharField(max_length=32)
     payment_method_id = models.CharField(max_length=100)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -178,6 +178,9 @@ SPECTACULAR_SETTINGS = {
         "TransactionTypeEnum": "ledger.models.TransactionType",
         "HoldStatusEnum": "ledger.models.Hold.Status",
         "AccountStatusEnum": "ledger.models.AccountStatus",
+        "DepositStatusEnum": "payments.models.Deposit.Status",
+        "WithdrawalStatusEnum": "payments.models.Withdrawal.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
     },
 }
 

@@ -50,8 +50,9 @@ def create_deposit(
             created_by=created_by,
             expires_at=timezone.now() + timedelta(seconds=settings.PAYMENTS_DEPOSIT_TTL),
         )
+        deposit.save()  # first, so the provider can key its side by our id
         deposit.provider_reference = provider.start_deposit(deposit)
-        deposit.save()
+        deposit.save(update_fields=["provider_reference"])
         _event(deposit)
     return deposit
 
@@ -196,20 +197,12 @@ def claim_completed_topup(
     reference confirms that deposit (wallets/inbound calls this through its hook); None
     when it names no deposit. Raises ValidationError when it disagrees with the deposit
     and InvalidState when the deposit failed or expired."""
-    deposit_id = (
-        Deposit.objects.filter(provider_reference=external_id).values_list("pk", flat=True).first()
-    )
-    if deposit_id is None:
+    deposit = Deposit.objects.filter(provider_reference=external_id).first()
+    if deposit is None:
         return None
-    deposit = confirm_deposit_matching(deposit_id=deposit_id, user=user, asset=asset, amount=amount)
-    return deposit
-
-
-def confirm_deposit_matching(*, deposit_id: int, user: User, asset: Asset, amount: int) -> Deposit:
-    with db_transaction.atomic():
-        deposit = _lock(deposit_id)
-        if (deposit.user_id, deposit.asset_id, deposit.amount) != (user.pk, asset.pk, amount):
-            raise ValidationError(
-                f"The completion does not match deposit #{deposit.pk} (user, asset, amount)."
-            )
-        return confirm_deposit(deposit_id=deposit_id)
+    # What a deposit was opened for never changes, so it is compared without the lock.
+    if (deposit.user_id, deposit.asset_id, deposit.amount) != (user.pk, asset.pk, amount):
+        raise ValidationError(
+            f"The completion does not match deposit #{deposit.pk} (user, asset, amount)."
+        )
+    return confirm_deposit(deposit_id=deposit.pk)

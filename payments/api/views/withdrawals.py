@@ -4,7 +4,7 @@ withdrawals/{id} shows it (account number masked); cancel (owner); approve and r
 
 from collections.abc import Callable
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -88,13 +88,16 @@ class WithdrawalActionView(APIView):
 
 
 def action_schema(operation_id: str, summary: str, request=None) -> Callable:
-    return extend_schema(
-        operation_id=operation_id,
-        summary=summary,
-        parameters=[schema.ID, core_schema.IDEMPOTENCY_KEY],
-        request=request,
-        responses={200: io.WithdrawalSerializer, **schema.WRITE_ERRORS},
-        tags=["withdrawals"],
+    """The schema of one action's (inherited) post."""
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            summary=summary,
+            parameters=[schema.ID, core_schema.IDEMPOTENCY_KEY],
+            request=request,
+            responses={200: io.WithdrawalSerializer, **schema.WRITE_ERRORS},
+            tags=["withdrawals"],
+        )
     )
 
 
