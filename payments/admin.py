@@ -67,7 +67,9 @@ class DepositAdmin(ReadOnlyAdmin):
             if not isinstance(provider, SimulatedProvider):
                 raise ValidationError(f"{deposit.provider} is a real provider.")
             body, headers = provider.signed_callback(
-                reference=deposit.provider_reference, succeeded=succeeded, reason=data["reason"]
+                reference=deposit.provider_reference or "",
+                succeeded=succeeded,
+                reason=data["reason"],
             )
             outcome = deposits.apply_callback(
                 provider_name=deposit.provider, headers=headers, body=body

@@ -39,7 +39,7 @@ def seed_payments(*, users: dict[str, User], assets: dict[str, Any]) -> dict[str
         provider = get_provider("simulated")
         assert isinstance(provider, SimulatedProvider)
         body, headers = provider.signed_callback(
-            reference=deposit.provider_reference, succeeded=True
+            reference=deposit.provider_reference or "", succeeded=True
         )
         deposits.apply_callback(provider_name="simulated", headers=headers, body=body)
     if not Payment.objects.filter(order_id=ORDER_ID).exists():

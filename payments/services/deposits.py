@@ -75,7 +75,7 @@ def confirm_deposit(*, deposit_id: int) -> Deposit:
             source=AccountPurpose.PROVIDER,
             source_label=deposit.provider,
             idempotency_key=f"deposit:{deposit.pk}",
-            reference=deposit.provider_reference,
+            reference=deposit.provider_reference or "",
             description=f"Deposit #{deposit.pk} via {deposit.provider}",
             metadata={"deposit_id": deposit.pk, "provider": deposit.provider},
         )
