@@ -11,6 +11,7 @@ from accounts.models import RefreshTokenFamily, User
 from accounts.services import revoke_token_families
 from core.admin import ReasonForm, confirmed_action
 from core.amounts import format_amount
+from ledger.approvals import held_for_approval
 from ledger.forms import AmountField, clean_amount
 from ledger.models import AccountPurpose, Asset, TransactionType
 from ledger.services import credit, open_user_accounts
@@ -88,6 +89,16 @@ class UserAdmin(BaseUserAdmin):
         def perform(user: User, data: dict) -> str:
             asset = data["asset"]
             wallet = next(w for w in open_user_accounts(user=user) if w.asset_id == asset.pk)
+            waiting = held_for_approval(
+                kind="bonus",
+                account=wallet,
+                amount=data["amount"],
+                reason=data["reason"],
+                requested_by=request.user,
+            )
+            if waiting:  # above the threshold: a second staff member approves it
+                self.message_user(request, f"{user}: {waiting}")
+                return waiting
             posted = credit(
                 account=wallet,
                 amount=data["amount"],

@@ -28,7 +28,7 @@ STAFF = "staff"
 
 
 # Apps whose rows the back office shows; support and staff may view all of them.
-BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards"]
+BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards", "payments"]
 # What staff may edit in the admin: configuration, never ledger rows (those are read-only
 # for everyone; value moves only through the admin actions).
 STAFF_EDITS = [
@@ -55,11 +55,31 @@ WALLET_POWERS = [
 ]
 
 
+# Money in and out (payments/models.py): refunds, payment look-ups, payouts, approvals.
+REFUND_PAYMENT = "payments.refund_payment"
+VIEW_ANY_PAYMENT = "payments.view_any_payment"
+MANAGE_WITHDRAWALS = "payments.manage_withdrawals"
+DECIDE_APPROVAL = "payments.decide_approval"
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
-    SERVICE: [CREDIT_ANY_WALLET, HOLD_ANY_WALLET, REPORT_ACTIVITY],
-    SUPPORT: [VIEW_ANY_WALLET],
-    STAFF: [*WALLET_POWERS, FREEZE_WALLET, *STAFF_EDITS],
+    SERVICE: [
+        CREDIT_ANY_WALLET,
+        HOLD_ANY_WALLET,
+        REPORT_ACTIVITY,
+        REFUND_PAYMENT,
+        VIEW_ANY_PAYMENT,
+    ],
+    SUPPORT: [VIEW_ANY_WALLET, VIEW_ANY_PAYMENT],
+    STAFF: [
+        *WALLET_POWERS,
+        FREEZE_WALLET,
+        *STAFF_EDITS,
+        REFUND_PAYMENT,
+        VIEW_ANY_PAYMENT,
+        MANAGE_WITHDRAWALS,
+        DECIDE_APPROVAL,
+    ],
 }
 VIEWS_BACK_OFFICE = {SUPPORT, STAFF}
 

@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import ReasonForm, confirmed_action
 from core.amounts import format_amount, to_signed_minor_units
-from ledger import permissions, services
+from ledger import approvals, permissions, services
 from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
@@ -322,6 +322,16 @@ class AccountAdmin(ReadOnlyAdmin):
 
         def perform(account: Account, data: dict) -> str:
             minor = to_signed_minor_units(data["amount"], scale=account.asset.scale)
+            waiting = approvals.held_for_approval(
+                kind="adjustment",
+                account=account,
+                amount=minor,
+                reason=data["reason"],
+                requested_by=request.user,
+            )
+            if waiting:  # above the threshold: a second staff member approves it
+                self.message_user(request, f"{account}: {waiting}")
+                return waiting
             posted = services.adjust(
                 account=account, amount=minor, reason=data["reason"], initiated_by=request.user
             )

@@ -107,6 +107,10 @@ class AccountPurpose(models.TextChoices):
     CONVERSION = "CONVERSION", "Conversion"
     EXPIRED = "EXPIRED", "Expired"
     DONATION = "DONATION", "Donation cause"
+    # Money in and out (payments/): deposits are credited from their provider's account
+    # (label = the provider's name); completed withdrawals are captured into PAYOUT.
+    PROVIDER = "PROVIDER", "Payment provider (deposits)"
+    PAYOUT = "PAYOUT", "Payouts (withdrawals)"
 
 
 class AccountStatus(models.TextChoices):
@@ -126,6 +130,7 @@ class TransactionType(models.TextChoices):
     REVERSAL = "REVERSAL"
     ADJUSTMENT = "ADJUSTMENT"
     CAPTURE = "CAPTURE"
+    REFUND = "REFUND"
 
 
 SYSTEM_PURPOSES = [p for p in AccountPurpose.values if p != AccountPurpose.USER]

@@ -99,6 +99,12 @@ CHECKS: dict[str, str] = {
 }
 
 
+def register_check(name: str, sql: str) -> None:
+    """Add a check from an app above the ledger (payments adds its own in its AppConfig.ready):
+    `sql` returns the offending rows, like the checks above. The ledger imports no such app."""
+    CHECKS[name] = sql
+
+
 @dataclass
 class Report:
     problems: dict[str, dict] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.services import grant_signup_bonus, register_user
 from core.amounts import to_minor_units
+from core.demo import demo_seeded
 from ledger.models import SYSTEM_PURPOSES, AccountPurpose, Asset, ConversionRate, TransactionType
 from ledger.services import credit, get_system_account
 from rewards.models import Campaign, EarningRule, Item, Milestone, Reward, Task
@@ -50,6 +51,10 @@ def seed_demo(*, path: Path = DEMO_FILE) -> dict[str, int]:
             description="Demo top-up",
         )
     _seed_economy(data, assets)
+    extra: dict[str, int] = {}
+    for _, counts in demo_seeded.send(sender=seed_demo, users=users, assets=assets):
+        if isinstance(counts, dict):  # apps above add their demo rows (payments)
+            extra.update(counts)
     return {
         "assets": len(assets),
         "conversions": len(data["conversions"]),
@@ -58,6 +63,7 @@ def seed_demo(*, path: Path = DEMO_FILE) -> dict[str, int]:
         "items": len(data["items"]),
         "rewards": len(data["rewards"]),
         "earning rules": len(data["earning_rules"]),
+        **extra,
     }
 
 

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "ledger",
     "wallets",
     "rewards",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -185,8 +186,30 @@ SPECTACULAR_SETTINGS = {
         "TransactionTypeEnum": "ledger.models.TransactionType",
         "HoldStatusEnum": "ledger.models.Hold.Status",
         "AccountStatusEnum": "ledger.models.AccountStatus",
+        "DepositStatusEnum": "payments.models.Deposit.Status",
+        "WithdrawalStatusEnum": "payments.models.Withdrawal.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
     },
 }
+
+# Money in and out (payments/). Amounts in minor units per asset code; "DEFAULT" covers
+# the rest. Above the threshold a withdrawal, adjustment or bonus needs a second staff
+# member; the daily limit caps what one user asks to withdraw per day and asset.
+PAYMENTS_APPROVAL_THRESHOLDS = {"DEFAULT": env_int("PAYMENTS_APPROVAL_THRESHOLD", 100_000)}
+PAYMENTS_DAILY_WITHDRAWAL_LIMITS = {
+    "DEFAULT": env_int("PAYMENTS_DAILY_WITHDRAWAL_LIMIT", 1_000_000)
+}
+# Provider name -> class (payments/providers/base.py); who collects deposits, pays out.
+PAYMENTS_PROVIDERS = {"simulated": "payments.providers.simulated.SimulatedProvider"}
+PAYMENTS_DEPOSIT_PROVIDER = env_str("PAYMENTS_DEPOSIT_PROVIDER", "simulated")
+PAYMENTS_PAYOUT_PROVIDER = env_str("PAYMENTS_PAYOUT_PROVIDER", "simulated")
+PAYMENTS_PROVIDER_SECRETS = {
+    "simulated": env_str("SIMULATED_PROVIDER_SECRET") or f"simulated:{SECRET_KEY}"
+}
+PAYMENTS_CALLBACK_TOLERANCE = env_int("PAYMENTS_CALLBACK_TOLERANCE", 300)  # seconds
+PAYMENTS_DEPOSIT_TTL = env_int("PAYMENTS_DEPOSIT_TTL", 3600)  # seconds until it expires
+# Keys the hash of withdrawal account numbers (payments/destinations.py).
+PAYMENTS_DESTINATION_KEY = env_str("PAYMENTS_DESTINATION_KEY") or f"destinations:{SECRET_KEY}"
 
 # What a new user is given at signup, as BONUS transactions: asset code -> amount (minor units).
 SIGNUP_GRANTS = {"GOLD": 100}

@@ -78,8 +78,10 @@ def capture_hold(
     amount: int | None = None,
     idempotency_key: str | None = None,
     initiated_by: WalletUser | None = None,
+    destination: str = AccountPurpose.REVENUE,
 ) -> Transaction:
-    """Debit up to the held amount (all of it by default) into REVENUE; the rest is released.
+    """Debit up to the held amount (all of it by default) into REVENUE (or the system
+    account `destination`, e.g. PAYOUT for a withdrawal); the rest is released.
 
     Raises HoldNotPending when the hold was already captured, voided or expired,
     and CaptureExceedsHold for more than was held. The captured amount is checked by
@@ -105,7 +107,7 @@ def capture_hold(
             account=account,
             amount=captured,
             type=TransactionType.CAPTURE,
-            destination=AccountPurpose.REVENUE,
+            destination=destination,
             reference=hold.reference,
             metadata={"hold_id": hold.pk},
             idempotency_key=idempotency_key,

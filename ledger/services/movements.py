@@ -27,15 +27,17 @@ def credit(
     amount: int,
     type: str,
     source: str,
+    source_label: str = "",
     idempotency_key: str | None = None,
     reference: str = "",
     description: str = "",
     metadata: dict[str, Any] | None = None,
     initiated_by: WalletUser | None = None,
 ) -> Transaction:
-    """Move `amount` from the system account `source` into a user account."""
+    """Move `amount` from the system account `source` into a user account
+    (`source_label` names a provider's account)."""
     _require_positive(amount)
-    origin = get_system_account(purpose=source, asset=account.asset)
+    origin = get_system_account(purpose=source, asset=account.asset, label=source_label)
     return post_transaction(
         type=type,
         legs=[Leg(origin, -amount), Leg(account, amount)],

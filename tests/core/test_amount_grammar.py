@@ -182,6 +182,13 @@ def test_every_api_amount_route_refuses_what_the_grammar_refuses(alice, service,
 # --- the admin forms --------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _no_second_pair_of_eyes(settings):
+    """The grammar is under test here: 10^15 posts at once rather than waiting for
+    approval (payments' maker–checker threshold)."""
+    settings.PAYMENTS_APPROVAL_THRESHOLDS = {"DEFAULT": MAX_AMOUNT}
+
+
 @pytest.fixture
 def desk(assets) -> Client:
     client = Client()

@@ -31,6 +31,7 @@ from ledger.models import Asset, Hold, Transaction, TransactionType
 from ledger.outbox import add_event
 from ledger.reference import get_asset
 from wallets import services as wallets
+from wallets.inbound.claims import claim_topup
 from wallets.inbound.messages import Message, PoisonMessage
 from wallets.inbound.payloads import PARTIES, CompletedData, FailedData, SignupData, validated
 from wallets.models import ExternalTransaction, InboxMessage
@@ -169,6 +170,10 @@ def _details(external_id: str) -> dict[str, Any]:
 
 
 def _post_topup(*, users: dict[str, User], asset: Asset, amount: int, external_id: str) -> Posted:
+    # A top-up an app above owns (a payments deposit) is settled by that app.
+    claimed = claim_topup(external_id=external_id, user=users["to"], asset=asset, amount=amount)
+    if claimed is not None:
+        return claimed, None
     posted = wallets.credit_wallet(
         user=users["to"],
         asset=asset,
