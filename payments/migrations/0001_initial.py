@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('ledger', '0009_pay_refund_payout'),
+        ('ledger', '0010_pay_refund_payout'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

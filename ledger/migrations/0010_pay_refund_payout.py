@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0008_entry_account_transaction_index'),
+        ('ledger', '0009_events_envelope'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
