@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -5,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
@@ -16,7 +18,14 @@ from accounts import roles
 from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
 from accounts.models import RefreshTokenFamily, User
 from accounts.services import revoke_token_families
-from core.admin import ReasonForm, confirmed_action, confirmed_object_action, get_object_or_404
+from core.admin import (
+    ReasonForm,
+    confirmed_action,
+    confirmed_object_action,
+    get_object_or_404,
+    html_table,
+    link,
+)
 from core.amounts import format_amount
 from ledger.admin import adjust_from_page, amount, balance_change
 from ledger.forms import AmountField, clean_amount
@@ -92,31 +101,25 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     @admin.display(description="wallets")
     def wallets(self, user: User) -> SafeString:
         wallets = Account.objects.filter(user=user).select_related("asset").order_by("asset")
-        return format_html(
-            '<table id="user-wallets"><thead><tr><th>wallet</th><th>asset</th><th>balance</th>'
-            "<th>held</th><th>available</th><th>status</th><th></th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            format_html_join(
-                "",
-                '<tr data-asset="{}"><td><a href="{}">#{}</a></td><td>{}</td>'
-                '<td class="balance">{}</td><td>{}</td><td>{}</td><td>{}</td>'
-                '<td><a href="{}">entries</a></td></tr>',
+        entries = reverse("admin:ledger_entry_changelist")
+        return html_table(
+            "user-wallets",
+            ["wallet", "asset", "balance", "held", "available", "status", "entries"],
+            (
                 (
-                    (
-                        w.asset.code,
-                        reverse("admin:ledger_account_change", args=[w.pk]),
-                        w.pk,
+                    w.asset.code,
+                    [
+                        link(reverse("admin:ledger_account_change", args=[w.pk]), f"#{w.pk}"),
                         w.asset.code,
                         amount(w.balance, w.asset),
                         amount(w.held, w.asset),
                         amount(w.available, w.asset),
                         w.status,
-                        reverse("admin:ledger_entry_changelist") + f"?account__id__exact={w.pk}",
-                    )
-                    for w in wallets
-                ),
-            )
-            or "none",
+                        link(f"{entries}?account__id__exact={w.pk}", "all entries"),
+                    ],
+                )
+                for w in wallets
+            ),
         )
 
     @admin.display(description=f"last {RECENT} transactions")
@@ -127,50 +130,48 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
             .select_related("transaction", "asset")
             .order_by("-transaction_id")[:RECENT]
         )
-        listing = reverse("admin:ledger_transaction_changelist") + f"?q={user.email}"
-        return format_html(
-            '<table id="user-transactions"><tbody>{}</tbody></table><a href="{}">All of them</a>',
-            format_html_join(
-                "",
-                '<tr><td><a href="{}">#{}</a></td><td>{}</td><td>{} {}</td><td>{}</td>'
-                "<td>{}</td></tr>",
+        listing = reverse("admin:ledger_transaction_changelist") + f"?q={quote(user.email)}"
+        rows = html_table(
+            "user-transactions",
+            ["transaction", "type", "amount", "reference", "at"],
+            (
                 (
-                    (
-                        reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
-                        e.transaction_id,
+                    str(e.transaction_id),
+                    [
+                        link(
+                            reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
+                            f"#{e.transaction_id}",
+                        ),
                         e.transaction.type,
-                        amount(e.amount, e.asset),
-                        e.asset.code,
-                        e.transaction.reference or "",
+                        f"{amount(e.amount, e.asset)} {e.asset.code}",
+                        e.transaction.reference,
                         f"{e.transaction.created_at:%Y-%m-%d %H:%M}",
-                    )
-                    for e in entries
-                ),
+                    ],
+                )
+                for e in entries
             ),
-            listing,
         )
+        return format_html('{}<p class="mt-2">{}</p>', rows, link(listing, "All of them"))
 
     @admin.display(description="pending holds")
     def pending_holds(self, user: User) -> SafeString:
         holds = Hold.objects.filter(account__user=user, status=Hold.Status.PENDING)
         holds = holds.select_related("account__asset").order_by("id")
-        return (
-            format_html_join(
-                "",
-                '<div><a href="{}">hold #{}</a> {} {} ({}) until {}</div>',
+        return html_table(
+            "user-holds",
+            ["hold", "amount", "reference", "expires"],
+            (
                 (
-                    (
-                        reverse("admin:ledger_hold_change", args=[h.pk]),
-                        h.pk,
-                        amount(h.amount, h.account.asset),
-                        h.account.asset.code,
-                        h.reference or "-",
-                        h.expires_at or "-",
-                    )
-                    for h in holds
-                ),
-            )
-            or "none"
+                    str(h.pk),
+                    [
+                        link(reverse("admin:ledger_hold_change", args=[h.pk]), f"#{h.pk}"),
+                        f"{amount(h.amount, h.account.asset)} {h.account.asset.code}",
+                        h.reference,
+                        f"{h.expires_at:%Y-%m-%d %H:%M}" if h.expires_at else "-",
+                    ],
+                )
+                for h in holds
+            ),
         )
 
     @action(

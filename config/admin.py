@@ -4,6 +4,7 @@ and a "run reconcile now" page behind a confirmation."""
 import json
 
 from django.contrib import messages
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -35,6 +36,14 @@ class WalletAdminSite(UnfoldAdminSite):
             **(extra_context or {}),
         }
         return super().index(request, context)
+
+    def login(self, request, extra_context=None):
+        # unfold's login form posts no `next`: straight to /admin/login/, land on the
+        # dashboard rather than on LOGIN_REDIRECT_URL (a page this service does not have).
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            request.GET = request.GET.copy()
+            request.GET[REDIRECT_FIELD_NAME] = reverse("admin:index", current_app=self.name)
+        return super().login(request, extra_context)
 
     def get_urls(self):
         run = path("reconcile/", self.admin_view(self.run_reconcile), name="run_reconcile")

@@ -2,7 +2,7 @@
 value-moving admin action goes through (from a list's selection or from one object's
 page), and the reason it asks for."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django import forms
@@ -12,6 +12,8 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from unfold.widgets import UnfoldAdminTextareaWidget
 
 from core.errors import DomainError
@@ -74,6 +76,54 @@ class ReasonForm(forms.Form):
     )
 
 
+CELL = "px-3 py-1.5 border-b border-base-200 text-left whitespace-nowrap"
+
+
+def html_table(
+    table_id: str, columns: Sequence[str], rows: Iterable[tuple[str, Sequence[Any]]]
+) -> SafeString:
+    """A read-only panel's table in the admin's style. Each row is (key, cells): the key
+    goes in the row's `data-key`, each cell gets the class `col-<its column>`; cells are
+    escaped unless marked safe (format_html)."""
+    names = [column.replace(" ", "_") for column in columns]
+    body = format_html_join(
+        "",
+        '<tr data-key="{}">{}</tr>',
+        (
+            (
+                key,
+                format_html_join(
+                    "",
+                    '<td class="{} col-{}">{}</td>',
+                    ((CELL, name, cell) for name, cell in zip(names, cells, strict=True)),
+                ),
+            )
+            for key, cells in rows
+        ),
+    )
+    head = format_html_join(
+        "", '<th class="{} font-semibold">{}</th>', ((CELL, column) for column in columns)
+    )
+    return format_html(
+        '<table id="{}" class="w-full"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        table_id,
+        head,
+        body,
+    )
+
+
+def link(url: str, text: Any) -> SafeString:
+    return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text)
+
+
+def shown_value(field: forms.BoundField) -> Any:
+    """A valid form's value as the operator picked it (a choice's label, not its key)."""
+    value = field.form.cleaned_data.get(field.name)
+    if isinstance(value, Model) and isinstance(field.field, forms.ModelChoiceField):
+        return field.field.label_from_instance(value)
+    return field.value()
+
+
 def object_page(obj: Model) -> str:
     return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
@@ -126,6 +176,7 @@ def confirmed_object_action(
             "object": obj,
             "confirming": confirming,
             "preview": preview(obj, form.cleaned_data) if confirming else None,
+            "values": [(f.label, shown_value(f)) for f in form] if confirming else [],
             "back": object_page(obj),
             "opts": modeladmin.model._meta,
         },

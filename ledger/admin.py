@@ -22,7 +22,14 @@ from unfold.decorators import action
 from unfold.utils import parse_date_str
 from unfold.widgets import UnfoldAdminSelectWidget
 
-from core.admin import ReasonForm, confirmed_action, confirmed_object_action, get_object_or_404
+from core.admin import (
+    ReasonForm,
+    confirmed_action,
+    confirmed_object_action,
+    get_object_or_404,
+    html_table,
+    link,
+)
 from core.amounts import format_amount, to_signed_minor_units
 from ledger import permissions, services
 from ledger.forms import AmountField, amounts_form, clean_amount
@@ -412,24 +419,29 @@ class AccountAdmin(ReadOnlyAdmin):
         entries = (account.entries.select_related("transaction").order_by("-transaction_id"))[
             :RECENT_ENTRIES
         ]
-        rows = format_html_join(
-            "",
-            "<tr><td><a href='{}'>#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        rows = html_table(
+            "wallet-entries",
+            ["transaction", "type", "amount", "balance after", "at"],
             (
                 (
-                    reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
-                    e.transaction_id,
-                    e.transaction.type,
-                    amount(e.amount, account.asset),
-                    "" if e.balance_after is None else amount(e.balance_after, account.asset),
-                    f"{e.created_at:%Y-%m-%d %H:%M}",
+                    str(e.transaction_id),
+                    [
+                        link(
+                            reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
+                            f"#{e.transaction_id}",
+                        ),
+                        e.transaction.type,
+                        amount(e.amount, account.asset),
+                        "" if e.balance_after is None else amount(e.balance_after, account.asset),
+                        f"{e.created_at:%Y-%m-%d %H:%M}",
+                    ],
                 )
                 for e in entries
             ),
         )
         everything = reverse("admin:ledger_entry_changelist") + f"?account__id__exact={account.pk}"
         return format_html(
-            "<table>{}</table><a href='{}'>All entries (paginated)</a>", rows, everything
+            '{}<p class="mt-2">{}</p>', rows, link(everything, "All entries (paginated)")
         )
 
     def has_post_permission(self, request) -> bool:
