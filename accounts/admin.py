@@ -177,13 +177,13 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     @action(
         description="Post an adjustment",
         icon="tune",
-        permissions=[CREDIT_ANY_WALLET, DEBIT_ANY_WALLET],
+        permissions=["post"],
     )
     def adjust_here(self, request, object_id: str):
         user = get_object_or_404(self, request, object_id)
         return adjust_from_page(self, request, user, None)
 
-    @action(description="Grant a bonus", icon="redeem", permissions=[roles.CREDIT_ANY_WALLET])
+    @action(description="Grant a bonus", icon="redeem", permissions=["bonus"])
     def bonus_here(self, request, object_id: str):
         user = get_object_or_404(self, request, object_id)
 
@@ -243,8 +243,12 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
             raise PermissionDenied("Only a superuser changes roles, and not their own.")
         super().save_related(request, form, formsets, change)
 
-    def has_bonus_permission(self, request) -> bool:
+    # Named permissions on unfold's actions (see ledger.admin.AccountAdmin).
+    def has_bonus_permission(self, request, object_id: str | None = None) -> bool:
         return request.user.has_perm(roles.CREDIT_ANY_WALLET)
+
+    def has_post_permission(self, request, object_id: str | None = None) -> bool:
+        return request.user.has_perms([CREDIT_ANY_WALLET, DEBIT_ANY_WALLET])
 
     @admin.action(description="Grant a bonus to the selected users", permissions=["bonus"])
     def grant_bonus(self, request, queryset):

@@ -86,6 +86,9 @@ def html_table(
     goes in the row's `data-key`, each cell gets the class `col-<its column>`; cells are
     escaped unless marked safe (format_html)."""
     names = [column.replace(" ", "_") for column in columns]
+    rows = list(rows)
+    if not rows:
+        return format_html('<p id="{}">none</p>', table_id)
     body = format_html_join(
         "",
         '<tr data-key="{}">{}</tr>',

@@ -4,8 +4,15 @@
 Flows (issued, spent, expired) are over the chosen range of days, the same range the
 charts show; circulation and held are today's balances. Apps above the ledger add their
 own queues (approvals, webhooks) to the "waiting" panel with `register_queue`.
+
+A day's daily totals stop changing once the day is over (the engine dates a posting by
+the clock when it posts), so what the dashboard sums over closed days is kept in the
+shared cache: each load reads only the open days' rows, a few thousand, whatever the
+range. A day counts as closed CLOSE_AFTER past its end, so postings that began before
+midnight and committed after it are in.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,7 +20,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.core.cache import cache
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core.amounts import format_amount
@@ -29,12 +37,18 @@ from ledger.models import (
 from ledger.models import TransactionType as T
 from ledger.rollup import wallet_day
 
+logger = logging.getLogger(__name__)
+
 ISSUED = [T.TOPUP, T.BONUS, T.EARN]
 SPENT = [T.SPEND, T.REDEEM, T.CAPTURE]
 EXPIRED = [T.EXPIRE]
 RANGES = (7, 30, 90)
 DEFAULT_RANGE = 30
 TOP_EARNERS = 10
+CLOSE_AFTER = timedelta(minutes=10)
+CACHE_VERSION = 1  # bump when what a cached day holds changes
+CACHE_SECONDS = 100 * 24 * 3600  # longer than the longest range
+QUEUE_COUNT_LIMIT = 10_000  # a backlog is counted up to this, then shown as "10000+"
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,10 @@ class Queue:
     size: int
     link: str
     oldest: datetime | None = None
+
+    @property
+    def shown_size(self) -> str:
+        return f"{QUEUE_COUNT_LIMIT}+" if self.size > QUEUE_COUNT_LIMIT else str(self.size)
 
 
 QueueSource = Callable[[], Queue]
@@ -62,11 +80,60 @@ def first_day_of(days: int, today: date) -> date:
     return today - timedelta(days=days - 1)
 
 
-def get_flows(*, first_day: date) -> dict[tuple[int, date], dict[str, int]]:
+def _cache_key(*parts: object) -> str:
+    # One Redis may serve several databases (development, tests): keys name theirs.
+    database = settings.DATABASES["default"]["NAME"]
+    return ":".join(["dashboard", f"v{CACHE_VERSION}", str(database), *map(str, parts)])
+
+
+def _cached_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except Exception:  # the shared cache is a speed-up: without it, read the database
+        logger.warning("dashboard: shared cache unreachable", exc_info=True)
+        return {}
+
+
+def _keep_many(values: dict) -> None:
+    try:
+        cache.set_many(values, CACHE_SECONDS)
+    except Exception:
+        logger.warning("dashboard: shared cache unreachable", exc_info=True)
+
+
+def last_closed_day(now: datetime) -> date:
+    return wallet_day(now - CLOSE_AFTER) - timedelta(days=1)
+
+
+def get_flows(*, first_day: date, now: datetime | None = None) -> dict[tuple[int, date], dict]:
     """Issued, spent and expired per (asset id, day) from `first_day` on, in minor units:
-    one grouped read of the daily totals through their (asset, type, day) index."""
+    closed days from the cache (read once each), open ones from the daily totals."""
+    closed_until = last_closed_day(now or timezone.now())
+    closed = [
+        first_day + timedelta(days=n) for n in range(max(0, (closed_until - first_day).days + 1))
+    ]
+    keys = {_cache_key("flows", day.isoformat()): day for day in closed}
+    cached = _cached_many(list(keys))
+    missing = [day for key, day in keys.items() if key not in cached]
+    flows: dict[tuple[int, date], dict] = {}
+    for key, per_asset in cached.items():
+        for asset_id, figures in per_asset.items():
+            flows[(asset_id, keys[key])] = figures
+    if missing:
+        read = _read_flows(Q(day__in=missing))
+        by_day: dict[date, dict[int, dict]] = {day: {} for day in missing}
+        for (asset_id, day), figures in read.items():
+            by_day[day][asset_id] = figures
+        _keep_many({_cache_key("flows", day.isoformat()): per for day, per in by_day.items()})
+        flows.update(read)
+    flows.update(_read_flows(Q(day__gt=max(closed_until, first_day - timedelta(days=1)))))
+    return flows
+
+
+def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
+    """One grouped read of the daily totals of those days, through the (day, type) index."""
     rows = (
-        DailyTotal.objects.filter(day__gte=first_day, type__in=[*ISSUED, *SPENT, *EXPIRED])
+        DailyTotal.objects.filter(days, type__in=[*ISSUED, *SPENT, *EXPIRED])
         .values("asset_id", "day")
         .annotate(
             issued=Sum("credited", filter=Q(type__in=ISSUED)),
@@ -82,18 +149,35 @@ def get_flows(*, first_day: date) -> dict[tuple[int, date], dict[str, int]]:
     }
 
 
-def get_balances() -> dict[int, dict[str, int]]:
-    """Per asset id: what users hold (circulation) and how much of it is held, in minor
-    units, from the wallets' balance columns."""
-    rows = (
-        Account.objects.filter(user__isnull=False)
-        .values("asset_id")
-        .annotate(circulation=Sum("balance"), held=Sum("held"))
+def get_balances(*, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Per asset id, in minor units: what users hold (circulation) and how much of it is
+    held by pending holds. Circulation is what the wallets' daily totals net to (their
+    balances, as `reconcile` checks): the closed days' sum kept once read, plus the open
+    days', so a load never scans every wallet."""
+    closed_until = last_closed_day(now or timezone.now())
+    key = _cache_key("net-until", closed_until.isoformat())
+    net = _cached_many([key]).get(key)
+    if net is None:
+        net = _net(DailyTotal.objects.filter(day__lte=closed_until))
+        _keep_many({key: net})
+    live = _net(DailyTotal.objects.filter(day__gt=closed_until))
+    held = dict(
+        Hold.objects.filter(status=Hold.Status.PENDING)
+        .values_list("account__asset_id")
+        .annotate(total=Sum("amount"))
     )
     return {
-        row["asset_id"]: {"circulation": int(row["circulation"] or 0), "held": int(row["held"])}
-        for row in rows
+        asset_id: {
+            "circulation": net.get(asset_id, 0) + live.get(asset_id, 0),
+            "held": int(held.get(asset_id) or 0),
+        }
+        for asset_id in {*net, *live, *held}
     }
+
+
+def _net(rows) -> dict[int, int]:
+    summed = rows.values_list("asset_id").annotate(net=Sum("credited") - Sum("debited"))
+    return {asset_id: int(total or 0) for asset_id, total in summed}
 
 
 def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
@@ -131,46 +215,59 @@ def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
     }
 
 
-def get_top_earners(*, first_day: date, limit: int = TOP_EARNERS) -> list[dict]:
-    """The wallets credited most (issued types) since `first_day`, from the daily totals."""
-    top = list(
-        DailyTotal.objects.filter(day__gte=first_day, type__in=ISSUED)
-        .values("account_id", "asset_id")
-        .annotate(earned=Sum("credited"))
-        .order_by("-earned", "account_id")[:limit]
-    )
+def get_top_earners(*, first_day: date, last_day: date, limit: int = TOP_EARNERS) -> list[dict]:
+    """The wallets credited most (issued types) from `first_day` to `last_day`, from the
+    daily totals; a range of closed days is read once and kept."""
+    key = _cache_key("top", first_day.isoformat(), last_day.isoformat(), limit)
+    closed = last_day <= last_closed_day(timezone.now())
+    top = _cached_many([key]).get(key) if closed else None
+    if top is None:
+        top = list(
+            DailyTotal.objects.filter(day__gte=first_day, day__lte=last_day, type__in=ISSUED)
+            .values_list("account_id")
+            .annotate(earned=Sum("credited"))
+            .order_by("-earned", "account_id")[:limit]
+        )
+        if closed:
+            _keep_many({key: top})
+    return _earners(top)
+
+
+def _earners(top: list[tuple[int, int]]) -> list[dict]:
     accounts = Account.objects.select_related("user", "asset").in_bulk(
-        [row["account_id"] for row in top]
+        [account_id for account_id, _ in top]
     )
     return [
         {
-            "account": accounts[row["account_id"]],
-            "earned": format_amount(
-                int(row["earned"]), scale=accounts[row["account_id"]].asset.scale
-            ),
+            "account": accounts[account_id],
+            "earned": format_amount(int(earned), scale=accounts[account_id].asset.scale),
         }
-        for row in top
+        for account_id, earned in top
     ]
 
 
+def count_up_to_limit(queryset) -> int:
+    """The size of a backlog, counting no further than just past QUEUE_COUNT_LIMIT."""
+    return queryset[: QUEUE_COUNT_LIMIT + 1].count()
+
+
 def hold_queue() -> Queue:
-    pending = Hold.objects.filter(status=Hold.Status.PENDING).aggregate(
-        size=Count("id"), oldest=Min("created_at")
-    )
+    pending = Hold.objects.filter(status=Hold.Status.PENDING)
+    oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
     return Queue(
-        "Pending holds", pending["size"], "admin:ledger_hold_changelist", pending["oldest"]
+        "Pending holds", count_up_to_limit(pending), "admin:ledger_hold_changelist", oldest
     )
 
 
 def outbox_queue() -> Queue:
-    backlog = OutboxEvent.objects.filter(published_at__isnull=True).aggregate(
-        size=Count("id"), oldest=Min("created_at")
-    )
+    # Through the partial index of unpublished events, oldest first.
+    backlog = OutboxEvent.objects.filter(published_at__isnull=True)
+    oldest = backlog.order_by("id").values_list("created_at", flat=True).first()
     return Queue(
         "Outbox events not yet published",
-        backlog["size"],
+        count_up_to_limit(backlog),
         "admin:ledger_outboxevent_changelist",
-        backlog["oldest"],
+        oldest,
     )
 
 
@@ -186,6 +283,8 @@ def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
     first_day = first_day_of(days, today)
     calendar = [first_day + timedelta(days=offset) for offset in range(days)]
     flows = get_flows(first_day=first_day)
+    # Top earners over the closed days of the range (kept once read) and today's, live.
+    closed_until = min(last_closed_day(timezone.now()), today - timedelta(days=1))
     balances = get_balances()
     rows = []
     for asset in Asset.objects.order_by("code"):
@@ -212,7 +311,9 @@ def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
         "first_day": first_day,
         "range": days,
         "ranges": RANGES,
-        "top_earners": get_top_earners(first_day=first_day),
+        "top_earners": get_top_earners(first_day=first_day, last_day=closed_until),
+        "top_earners_until": closed_until,
+        "top_earners_today": get_top_earners(first_day=today, last_day=today),
         "queues": [source() for source in _queues],
         # an index range scan over today's transactions only
         "transactions_today": Transaction.objects.filter(created_at__gte=start_of_today).count(),

@@ -202,6 +202,13 @@ def test_operator_finds_a_user_by_email_and_adjusts_from_the_users_page(
     assert adjustment.initiated_by == operator
     shot(browser, "user-page-after-adjustment")
 
+    # and all her transactions, found by her email in the transactions list
+    browser.find_element(By.LINK_TEXT, "All of them").click()
+    listed = browser.find_element(By.ID, "result_list").text
+    assert "ADJUSTMENT" in listed.upper() and "-2.50 COIN" not in listed  # amounts moved
+    assert "2.50 COIN" in listed and "alice@example.com" in listed
+    shot(browser, "transactions-by-email")
+
 
 def test_support_sees_everything_and_can_start_nothing(
     browser, live_server, support_agent, alice, bob

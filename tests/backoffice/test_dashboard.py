@@ -120,3 +120,24 @@ def test_an_unknown_range_falls_back_to_thirty_days(staff_desk, moving_ledger):
 def test_customers_do_not_get_a_group_that_reconciles():
     assert not Group.objects.filter(name="support", permissions__codename="add_reconciliationrun")
     assert not User.objects.filter(is_staff=False, groups__name="staff").exists()
+
+
+def test_closed_days_are_read_once_and_today_is_read_live(moving_ledger, alice, time_machine):
+    from ledger.models import DailyTotal
+
+    time_machine.move_to(timezone.now() + timedelta(days=3))
+    coin = Asset.objects.get(code="COIN")
+    first = get_dashboard(days=7)
+    # a closed day's totals changing behind its back (no posting does this) is not re-read
+    DailyTotal.objects.filter(asset=coin, type="TOPUP").update(credited=1)
+    fund(wallet(alice, "COIN"), 500)  # today: read live
+
+    second = get_dashboard(days=7)
+
+    def coin_of(dashboard) -> dict:
+        return next(row for row in dashboard["assets"] if row["asset"].code == "COIN")["figures"]
+
+    assert coin_of(first)["issued"] == 1250
+    assert coin_of(second)["issued"] == 1250 + 500
+    assert [e["account"].user.email for e in second["top_earners_today"]] == ["alice@example.com"]
+    assert "bob@example.com" in [e["account"].user.email for e in second["top_earners"]]
