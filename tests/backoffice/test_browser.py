@@ -4,10 +4,13 @@ installed by .ci/run), driven by Selenium against Django's live server."""
 import os
 import shutil
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -17,7 +20,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from accounts.models import User
 from ledger.models import Account, Transaction, TransactionType
 from ledger.reconcile import record_reconciliation
-from tests.factories import fund, wallet
+from tests.factories import fund, spend, wallet
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -134,6 +137,13 @@ def test_operator_adjusts_a_wallet_and_sees_the_balance_and_the_transaction(
 
 
 def test_dashboard_screenshot(browser, live_server, operator, alice, bob):
+    # two weeks of history, so the charts have days to draw
+    now = timezone.now()
+    for days_ago in range(14, 0, -1):
+        with time_machine.travel(now - timedelta(days=days_ago), tick=False):
+            fund(wallet(alice, "CITY_POINTS"), 20 + 7 * (days_ago % 5))
+            fund(wallet(bob, "COIN"), 150 + 40 * (days_ago % 3))
+            spend(bob, 30 + 10 * (days_ago % 4), "COIN")
     fund(wallet(alice, "CITY_POINTS"), 300)
     fund(wallet(bob, "COIN"), 1250)
     record_reconciliation()
