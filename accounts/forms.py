@@ -1,9 +1,10 @@
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+# django-unfold's user forms: Django's own, with the theme's password widgets.
+from unfold.forms import UserChangeForm, UserCreationForm
 
 from accounts.models import User
 
 
-class UserCreationAdminForm(AdminUserCreationForm):
+class UserCreationAdminForm(UserCreationForm):
     class Meta:
         model = User
         fields = ("email", "name")

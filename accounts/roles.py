@@ -18,6 +18,7 @@ from ledger.permissions import (
     HOLD_ANY_WALLET,
     REPORT_ACTIVITY,
     REVERSE_TRANSACTION,
+    RUN_RECONCILE,
     VIEW_ANY_WALLET,
 )
 
@@ -74,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     STAFF: [
         *WALLET_POWERS,
         FREEZE_WALLET,
+        RUN_RECONCILE,
         *STAFF_EDITS,
         REFUND_PAYMENT,
         VIEW_ANY_PAYMENT,

@@ -2,21 +2,41 @@
 through the actions below, which call the ledger's services (and so the posting
 engine) in the acting staff user's name, after a confirmation with a reason."""
 
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from operator import attrgetter
-from typing import ClassVar
+from typing import ClassVar, cast
+from zoneinfo import ZoneInfo
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.filters.admin import RangeDateFilter, RangeNumericListFilter
+from unfold.decorators import action
+from unfold.utils import parse_date_str
+from unfold.widgets import UnfoldAdminSelectWidget
 
-from core.admin import ReasonForm, confirmed_action
+from core.admin import (
+    ReasonForm,
+    confirmed_action,
+    confirmed_object_action,
+    get_object_or_404,
+    html_table,
+    link,
+)
 from core.amounts import format_amount, to_signed_minor_units
 from ledger import approvals, permissions, services
 from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
+    AccountStatus,
     Asset,
     ConversionRate,
     DailyTotal,
@@ -78,7 +98,7 @@ class AmountsInUnits:
         return self._in_units(fields)
 
 
-class ReadOnlyAdmin(AmountsInUnits, admin.ModelAdmin):
+class ReadOnlyAdmin(AmountsInUnits, ModelAdmin):
     """Ledger rows: no add, change or delete for anyone, superusers included."""
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -100,6 +120,83 @@ def party(account: Account) -> str:
     if account.user_id:
         return account.user.email
     return f"{account.purpose}:{account.label}" if account.label else account.purpose
+
+
+def party_link(account: Account) -> SafeString:
+    """A party, linked to the user's page (a system account to its own page)."""
+    if account.user is not None:
+        return link(
+            reverse("admin:accounts_user_change", args=[account.user.pk]), account.user.email
+        )
+    return link(reverse("admin:ledger_account_change", args=[account.pk]), party(account))
+
+
+def balance_change(account: Account, delta: int) -> SafeString:
+    """What posting `delta` to a wallet changes, for a confirmation: its balance before and
+    after, and whether the engine will refuse it (it checks again under its lock)."""
+    after = account.balance + delta
+    refusal = ""
+    if delta < 0 and -delta > account.available:
+        refusal = (
+            f"Will be refused (insufficient_funds): only {amount(account.available, account.asset)}"
+            " is available."
+        )
+    return format_html(
+        '<p class="balance-change"><strong>{}</strong> {} wallet #{}: balance '
+        '<span data-balance="before">{}</span> &rarr; <span data-balance="after">{}</span> {}'
+        "</p>{}",
+        party(account),
+        account.asset.code,
+        account.pk,
+        amount(account.balance, account.asset),
+        amount(after, account.asset),
+        account.asset.code,
+        format_html('<p class="errornote">{}</p>', refusal) if refusal else "",
+    )
+
+
+# The operations behind the admin's actions, whether started from a list's selection or
+# from the object's own page: one service call each, in the staff user's name.
+
+
+def post_adjustment(*, account: Account, text: str, reason: str, by) -> str:
+    minor = to_signed_minor_units(text, scale=account.asset.scale)
+    waiting = approvals.held_for_approval(
+        kind="adjustment", account=account, amount=minor, reason=reason, requested_by=by
+    )
+    if waiting:  # above the threshold: a second staff member approves it
+        return f"{account}: {waiting}"
+    posted = services.adjust(account=account, amount=minor, reason=reason, initiated_by=by)
+    shown = format_amount(minor, scale=account.asset.scale)
+    return f"Adjustment #{posted.pk} of {shown} {account.asset}: {reason}"
+
+
+def set_status(*, account: Account, status: str, reason: str) -> str:
+    services.set_account_status(account=account, status=status)
+    return f"Status {status}: {reason}"
+
+
+def reverse_posted(*, txn: Transaction, reason: str, by) -> str:
+    reversal = services.reverse_transaction(transaction_id=txn.pk, reason=reason, initiated_by=by)
+    return f"Reversed by #{reversal.pk}: {reason}"
+
+
+REVERSAL_NOTICE = (
+    "Posts a REVERSAL transaction for each selected transaction, through the posting engine, "
+    "in your name: each entry below is posted again with the opposite sign. It is refused if "
+    "a wallet no longer has what it would give back."
+)
+
+
+def describe_reversal_with_balances(txn: Transaction) -> SafeString:
+    """The reversal's table, then each user wallet's balance before and after it."""
+    entries = list(txn.entries.select_related("account__user", "account__asset", "asset"))
+    wallets = [e for e in entries if e.account.user_id]
+    return format_html(
+        "{}{}",
+        describe_reversal(txn),
+        format_html_join("", "{}", ((balance_change(e.account, -e.amount),) for e in wallets)),
+    )
 
 
 def describe_reversal(txn: Transaction) -> str:
@@ -144,7 +241,7 @@ def describe_reversal(txn: Transaction) -> str:
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(ModelAdmin):
     list_display = ["code", "name", "scale", "transferable", "expiry_days", "active"]
     list_filter = ["active", "transferable"]
     search_fields = ["code", "name"]
@@ -158,7 +255,7 @@ class AssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConversionRate)
-class ConversionRateAdmin(AmountsInUnits, admin.ModelAdmin):
+class ConversionRateAdmin(AmountsInUnits, ModelAdmin):
     amounts = {"from_amount": "from_asset", "to_amount": "to_asset"}
     list_display = ["__str__", "active"]
     list_filter = ["active", "from_asset", "to_asset"]
@@ -197,6 +294,37 @@ class AdjustmentForm(ReasonForm):
         return data
 
 
+ADJUSTMENT_NOTICE = (
+    "Posts an ADJUSTMENT transaction to the wallet (against the TREASURY account), through "
+    "the posting engine, in your name."
+)
+
+
+class AccountKindFilter(admin.SimpleListFilter):
+    """Users' wallets unless asked otherwise: the system accounts (one per purpose and
+    asset) are few, and rarely what an operator looks for."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [("wallets", "User wallets"), ("system", "System accounts"), ("all", "All")]
+
+    def choices(self, changelist):
+        current = self.value() or "wallets"
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": current == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(user__isnull=self.value() == "system")
+
+
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
     list_display = [
@@ -209,8 +337,9 @@ class AccountAdmin(ReadOnlyAdmin):
         "shown_held",
         "shown_available",
     ]
-    list_filter = ["asset", "purpose", "status"]
+    list_filter = [AccountKindFilter, "asset", "purpose", "status"]
     search_fields = ["user__email", "label"]
+    search_help_text = "A user's email (or part of it), or a donation cause."
     list_select_related = ["user", "asset"]
     ordering = ["id"]
     readonly_fields = [
@@ -229,6 +358,7 @@ class AccountAdmin(ReadOnlyAdmin):
     ]
     fields = readonly_fields
     actions = ["post_adjustment", "freeze", "unfreeze"]
+    actions_detail = ["adjust_wallet", "freeze_wallet", "unfreeze_wallet"]
 
     @admin.display(description="owner", ordering="user__email")
     def owner(self, account: Account) -> str:
@@ -290,30 +420,37 @@ class AccountAdmin(ReadOnlyAdmin):
         entries = (account.entries.select_related("transaction").order_by("-transaction_id"))[
             :RECENT_ENTRIES
         ]
-        rows = format_html_join(
-            "",
-            "<tr><td><a href='{}'>#{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        rows = html_table(
+            "wallet-entries",
+            ["transaction", "type", "amount", "balance after", "at"],
             (
                 (
-                    reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
-                    e.transaction_id,
-                    e.transaction.type,
-                    amount(e.amount, account.asset),
-                    "" if e.balance_after is None else amount(e.balance_after, account.asset),
-                    f"{e.created_at:%Y-%m-%d %H:%M}",
+                    str(e.transaction_id),
+                    [
+                        link(
+                            reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
+                            f"#{e.transaction_id}",
+                        ),
+                        e.transaction.type,
+                        amount(e.amount, account.asset),
+                        "" if e.balance_after is None else amount(e.balance_after, account.asset),
+                        f"{e.created_at:%Y-%m-%d %H:%M}",
+                    ],
                 )
                 for e in entries
             ),
         )
         everything = reverse("admin:ledger_entry_changelist") + f"?account__id__exact={account.pk}"
         return format_html(
-            "<table>{}</table><a href='{}'>All entries (paginated)</a>", rows, everything
+            '{}<p class="mt-2">{}</p>', rows, link(everything, "All entries (paginated)")
         )
 
-    def has_post_permission(self, request) -> bool:
+    # Named permissions, not dotted ones, on unfold's actions: its system check looks dotted
+    # ones up in the database, which a fresh one (before `migrate`) does not have yet.
+    def has_post_permission(self, request, object_id: str | None = None) -> bool:
         return request.user.has_perms([permissions.CREDIT_ANY_WALLET, permissions.DEBIT_ANY_WALLET])
 
-    def has_freeze_permission(self, request) -> bool:
+    def has_freeze_permission(self, request, object_id: str | None = None) -> bool:
         return request.user.has_perm(permissions.FREEZE_WALLET)
 
     @admin.action(description="Post an adjustment (credit or debit)", permissions=["post"])
@@ -321,22 +458,9 @@ class AccountAdmin(ReadOnlyAdmin):
         wallets = queryset.filter(user__isnull=False)
 
         def perform(account: Account, data: dict) -> str:
-            minor = to_signed_minor_units(data["amount"], scale=account.asset.scale)
-            waiting = approvals.held_for_approval(
-                kind="adjustment",
-                account=account,
-                amount=minor,
-                reason=data["reason"],
-                requested_by=request.user,
+            return post_adjustment(
+                account=account, text=data["amount"], reason=data["reason"], by=request.user
             )
-            if waiting:  # above the threshold: a second staff member approves it
-                self.message_user(request, f"{account}: {waiting}")
-                return waiting
-            posted = services.adjust(
-                account=account, amount=minor, reason=data["reason"], initiated_by=request.user
-            )
-            shown = format_amount(minor, scale=account.asset.scale)
-            return f"Adjustment #{posted.pk} of {shown} {account.asset}: {data['reason']}"
 
         assets = list(Asset.objects.filter(accounts__in=wallets).distinct())
         return confirmed_action(
@@ -350,6 +474,47 @@ class AccountAdmin(ReadOnlyAdmin):
             perform=perform,
         )
 
+    @action(
+        description="Post an adjustment",
+        icon="tune",
+        permissions=["post"],
+    )
+    def adjust_wallet(self, request, object_id: str):
+        account = get_object_or_404(self, request, object_id)
+        return adjust_from_page(self, request, account, account)
+
+    @action(description="Freeze", icon="ac_unit", permissions=["freeze"])
+    def freeze_wallet(self, request, object_id: str):
+        return self._status_from_page(request, object_id, Account.Status.FROZEN)
+
+    @action(description="Unfreeze", icon="sunny", permissions=["freeze"])
+    def unfreeze_wallet(self, request, object_id: str):
+        return self._status_from_page(request, object_id, Account.Status.ACTIVE)
+
+    def _status_from_page(self, request, object_id: str, status: AccountStatus):
+        account = get_object_or_404(self, request, object_id)
+        return confirmed_object_action(
+            self,
+            request,
+            account,
+            form_class=StatusForm,
+            title=f"Set the wallet {status}",
+            notice=STATUS_NOTICES[status],
+            preview=lambda account, data: format_html(
+                "<p>{} {} wallet #{}: status <strong>{}</strong> &rarr; <strong>{}</strong>; "
+                "balance stays {}.</p>",
+                party(account),
+                account.asset.code,
+                account.pk,
+                account.status,
+                status,
+                amount(account.balance, account.asset),
+            ),
+            perform=lambda account, data: set_status(
+                account=account, status=status, reason=data["reason"]
+            ),
+        )
+
     @admin.action(description="Freeze wallets", permissions=["freeze"])
     def freeze(self, request, queryset: QuerySet):
         return self._set_status(request, queryset, Account.Status.FROZEN)
@@ -360,8 +525,7 @@ class AccountAdmin(ReadOnlyAdmin):
 
     def _set_status(self, request, queryset: QuerySet, status: str):
         def perform(account: Account, data: dict) -> str:
-            services.set_account_status(account=account, status=status)
-            return f"Status {status}: {data['reason']}"
+            return set_status(account=account, status=status, reason=data["reason"])
 
         return confirmed_action(
             self,
@@ -374,7 +538,60 @@ class AccountAdmin(ReadOnlyAdmin):
         )
 
 
-class EntryInline(AmountsInUnits, admin.TabularInline):
+def adjust_from_page(modeladmin: ModelAdmin, request, obj, account: Account | None):
+    """The adjustment from an object's page: a wallet's own (`account` given) or a user's
+    (who picks the asset, so the wallet, in the form)."""
+    form_class: Callable[..., forms.Form]
+    if account is not None:
+        form_class = partial(AdjustmentForm, assets=[account.asset])
+    else:
+        form_class = partial(WalletAdjustmentForm, user=obj)
+
+    def wallet_of(data: dict) -> Account:
+        return account if account is not None else data["wallet"]
+
+    return confirmed_object_action(
+        modeladmin,
+        request,
+        obj,
+        form_class=form_class,
+        title="Post an adjustment",
+        notice=ADJUSTMENT_NOTICE,
+        preview=lambda obj, data: balance_change(
+            wallet_of(data),
+            to_signed_minor_units(data["amount"], scale=wallet_of(data).asset.scale),
+        ),
+        perform=lambda obj, data: post_adjustment(
+            account=wallet_of(data), text=data["amount"], reason=data["reason"], by=request.user
+        ),
+    )
+
+
+class WalletAdjustmentForm(ReasonForm):
+    """An adjustment to one of a user's wallets, picked by its asset."""
+
+    wallet = forms.ModelChoiceField(Account.objects.none(), widget=UnfoldAdminSelectWidget)
+    amount = AmountField(help_text="Signed, in the asset's units: 25 or +25 credits, -25 debits.")
+    field_order = ["wallet", "amount", "reason"]
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        wallets = Account.objects.filter(user=user).select_related("asset", "user")
+        field = cast(forms.ModelChoiceField, self.fields["wallet"])
+        field.queryset = wallets.order_by("asset__code")
+        field.label_from_instance = lambda wallet: (  # type: ignore[assignment]
+            f"{wallet.asset.code} (balance {amount(wallet.balance, wallet.asset)})"
+        )
+
+    def clean(self) -> dict:
+        super().clean()
+        wallet = self.cleaned_data.get("wallet")
+        if wallet is not None:
+            clean_amount(self, "amount", wallet.asset, parse=to_signed_minor_units)
+        return self.cleaned_data
+
+
+class EntryInline(AmountsInUnits, TabularInline):
     model = Entry
     amounts = {"amount": "asset", "balance_after": "asset"}
     fields = ["account", "asset", units_name("amount"), units_name("balance_after")]
@@ -392,47 +609,178 @@ class EntryInline(AmountsInUnits, admin.TabularInline):
         return super().get_queryset(request).select_related("account__user", "asset")
 
 
+def wallet_day_start(day) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE))
+
+
+class WalletDayRangeFilter(RangeDateFilter):
+    """From and to (inclusive) wallet days, as the daily totals count them."""
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet | None:
+        days = {}
+        for end in ("from", "to"):
+            text = self.used_parameters.get(f"{self.parameter_name}_{end}")
+            if text:
+                parsed = parse_date_str(text)
+                if parsed is None:
+                    return None
+                days[end] = parsed
+        if "from" in days:
+            queryset = queryset.filter(created_at__gte=wallet_day_start(days["from"]))
+        if "to" in days:
+            queryset = queryset.filter(
+                created_at__lt=wallet_day_start(days["to"] + timedelta(days=1))
+            )
+        return queryset
+
+
+class TransactionAssetFilter(admin.SimpleListFilter):
+    title = "asset"
+    parameter_name = "asset"
+
+    def lookups(self, request, model_admin):
+        return [(asset.code, asset.code) for asset in Asset.objects.order_by("code")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        return queryset.filter(
+            Exists(Entry.objects.filter(transaction=OuterRef("pk"), asset__code=self.value()))
+        )
+
+
+class AmountRangeFilter(RangeNumericListFilter):
+    """Transactions moving an amount (what one side is credited) within the range, in the
+    asset's units: each asset's bounds are scaled to its minor units."""
+
+    title = "amount (in the asset's units)"
+    parameter_name = "amount"
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet | None:
+        bounds = {}
+        for end in ("from", "to"):
+            text = self.used_parameters.get(f"{self.parameter_name}_{end}")
+            if text not in (None, ""):
+                try:
+                    bounds[end] = Decimal(str(text))
+                except InvalidOperation:
+                    return None
+        if not bounds:
+            return queryset
+        within = Q()
+        for asset in Asset.objects.all():
+            scaled = {end: int(value.scaleb(asset.scale)) for end, value in bounds.items()}
+            one = Q(asset_id=asset.pk, amount__gt=0)
+            if "from" in scaled:
+                one &= Q(amount__gte=scaled["from"])
+            if "to" in scaled:
+                one &= Q(amount__lte=scaled["to"])
+            within |= one
+        return queryset.filter(Exists(Entry.objects.filter(within, transaction=OuterRef("pk"))))
+
+
+def moved(txn: Transaction) -> list[tuple[Asset, int]]:
+    """What a transaction moved, per asset: the sum of its credits."""
+    credited: dict[Asset, int] = {}
+    for entry in txn.entries.all():
+        credited[entry.asset] = credited.get(entry.asset, 0) + max(entry.amount, 0)
+    return list(credited.items())
+
+
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "type",
-        "reference",
-        "description",
+        "amount_moved",
+        "parties",
         "initiated_by",
         "created_at",
-        "idempotency_key",
+        "reference",
         "reverses",
     ]
-    list_filter = ["type", "created_at"]
-    search_fields = ["=id", "reference", "idempotency_key", "description"]
-    date_hierarchy = "created_at"
+    list_filter = [
+        "type",
+        TransactionAssetFilter,
+        ("created_at", WalletDayRangeFilter),
+        AmountRangeFilter,
+    ]
+    list_filter_submit = True  # the range filters apply on a button, not on each keystroke
+    search_fields = ["reference"]  # shows the search bar; get_search_results does the work
+    search_help_text = "A user's email, a reference, an idempotency key or a transaction id."
     list_select_related = ["initiated_by"]
     inlines = [EntryInline]
     actions = ["reverse"]
+    actions_detail = ["reverse_here"]
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
 
-    def has_reverse_permission(self, request) -> bool:
+    def get_queryset(self, request):
+        # Every row's entries with their parties and assets in one more query per page.
+        entries = Entry.objects.select_related("account__user", "asset").order_by("id")
+        return super().get_queryset(request).prefetch_related(Prefetch("entries", entries))
+
+    def get_search_results(self, request, queryset: QuerySet, search_term: str):
+        """Exact matches through indexes, never a scan of the ledger: an email finds the
+        transactions touching that user's wallets; anything else a reference, an
+        idempotency key or (digits) an id."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            touched = Entry.objects.filter(account__user__email__iexact=term)
+            return queryset.filter(pk__in=touched.values("transaction_id")), False
+        found = Q(reference=term) | Q(idempotency_key=term)
+        if term.isdigit() and int(term) < 2**63:
+            found |= Q(pk=int(term))
+        return queryset.filter(found), False
+
+    @admin.display(description="amount")
+    def amount_moved(self, txn: Transaction) -> str:
+        return ", ".join(f"{amount(total, asset)} {asset.code}" for asset, total in moved(txn))
+
+    @admin.display(description="from → to")
+    def parties(self, txn: Transaction) -> SafeString:
+        entries = list(txn.entries.all())
+        debited = [party_link(e.account) for e in entries if e.amount < 0]
+        credited = [party_link(e.account) for e in entries if e.amount > 0]
+        return format_html(
+            "{} &rarr; {}",
+            format_html_join(", ", "{}", ((p,) for p in debited)),
+            format_html_join(", ", "{}", ((p,) for p in credited)),
+        )
+
+    @action(description="Reverse", icon="undo", permissions=["reverse"])
+    def reverse_here(self, request, object_id: str):
+        txn = get_object_or_404(self, request, object_id)
+        return confirmed_object_action(
+            self,
+            request,
+            txn,
+            form_class=ReasonForm,
+            title="Reverse the transaction",
+            notice=REVERSAL_NOTICE,
+            preview=lambda txn, data: describe_reversal_with_balances(txn),
+            perform=lambda txn, data: reverse_posted(
+                txn=txn, reason=data["reason"], by=request.user
+            ),
+        )
+
+    def has_reverse_permission(self, request, object_id: str | None = None) -> bool:
         return request.user.has_perm(permissions.REVERSE_TRANSACTION)
 
     @admin.action(description="Reverse transactions", permissions=["reverse"])
     def reverse(self, request, queryset: QuerySet):
         def perform(txn: Transaction, data: dict) -> str:
-            reversal = services.reverse_transaction(
-                transaction_id=txn.pk, reason=data["reason"], initiated_by=request.user
-            )
-            return f"Reversed by #{reversal.pk}: {data['reason']}"
+            return reverse_posted(txn=txn, reason=data["reason"], by=request.user)
 
-        entries = Entry.objects.select_related("account__user", "asset").order_by("id")
+        # The queryset comes with its entries (get_queryset).
         return confirmed_action(
             self,
             request,
-            queryset.select_related("reversal").prefetch_related(Prefetch("entries", entries)),
+            queryset.select_related("reversal"),
             form_class=ReasonForm,
             title="Reverse transactions",
-            notice="Posts a REVERSAL transaction for each selected transaction, through the "
-            "posting engine, in your name: each entry below is posted again with the opposite "
-            "sign. It is refused if a wallet no longer has what it would give back.",
+            notice=REVERSAL_NOTICE,
             perform=perform,
             describe=describe_reversal,
         )

@@ -1,80 +1,321 @@
 """Figures for the back-office dashboard, read from the daily totals and user balances
-(never from the entries), so it stays fast on millions of entries."""
+(never from the entries), so it stays fast on millions of entries.
 
-from datetime import datetime, time, timedelta
+Flows (issued, spent, expired) are over the chosen range of days, the same range the
+charts show; circulation and held are today's balances. Apps above the ledger add their
+own queues (approvals, webhooks) to the "waiting" panel with `register_queue`.
+
+A day's daily totals stop changing once the day is over (the engine dates a posting by
+the clock when it posts), so what the dashboard sums over closed days is kept in the
+shared cache: each load reads only the open days' rows, a few thousand, whatever the
+range. A day counts as closed CLOSE_AFTER past its end, so postings that began before
+midnight and committed after it are in.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from core.amounts import format_amount
-from ledger.models import Account, Asset, DailyTotal, ReconciliationRun, Transaction
+from ledger.models import (
+    Account,
+    Asset,
+    DailyTotal,
+    Hold,
+    OutboxEvent,
+    ReconciliationRun,
+    Transaction,
+)
 from ledger.models import TransactionType as T
 from ledger.rollup import wallet_day
 
+logger = logging.getLogger(__name__)
+
 ISSUED = [T.TOPUP, T.BONUS, T.EARN]
 SPENT = [T.SPEND, T.REDEEM, T.CAPTURE]
-CHART_DAYS = 30
+EXPIRED = [T.EXPIRE]
+RANGES = (7, 30, 90)
+DEFAULT_RANGE = 30
+TOP_EARNERS = 10
+CLOSE_AFTER = timedelta(minutes=10)
+CACHE_VERSION = 1  # bump when what a cached day holds changes
+CACHE_SECONDS = 100 * 24 * 3600  # longer than the longest range
+QUEUE_COUNT_LIMIT = 10_000  # a backlog is counted up to this, then shown as "10000+"
 
 
-def get_dashboard() -> dict:
-    today = wallet_day(timezone.now())
-    first_day = today - timedelta(days=CHART_DAYS - 1)
-    assets = list(Asset.objects.order_by("code"))
-    circulation = dict(
-        Account.objects.filter(user__isnull=False)
-        .values("asset_id")
-        .annotate(total=Sum("balance"))
-        .values_list("asset_id", "total")
-    )
-    flows = {
-        row["asset_id"]: row
-        for row in DailyTotal.objects.values("asset_id").annotate(
+@dataclass(frozen=True)
+class Queue:
+    """Work waiting for someone: shown with its size and a link to the list holding it."""
+
+    label: str
+    size: int
+    link: str
+    oldest: datetime | None = None
+
+    @property
+    def shown_size(self) -> str:
+        return f"{QUEUE_COUNT_LIMIT}+" if self.size > QUEUE_COUNT_LIMIT else str(self.size)
+
+
+QueueSource = Callable[[], Queue]
+_queues: list[QueueSource] = []
+
+
+def register_queue(source: QueueSource) -> None:
+    """Add a queue to the dashboard's "waiting" panel (e.g. pending approvals, the webhook
+    backlog); call it from an app's `ready()`. The source must read an index, not scan."""
+    if source not in _queues:
+        _queues.append(source)
+
+
+def first_day_of(days: int, today: date) -> date:
+    return today - timedelta(days=days - 1)
+
+
+def _cache_key(*parts: object) -> str:
+    # One Redis may serve several databases (development, tests): keys name theirs.
+    database = settings.DATABASES["default"]["NAME"]
+    return ":".join(["dashboard", f"v{CACHE_VERSION}", str(database), *map(str, parts)])
+
+
+def _cached_many(keys: list[str]) -> dict:
+    try:
+        return cache.get_many(keys)
+    except Exception:  # the shared cache is a speed-up: without it, read the database
+        logger.warning("dashboard: shared cache unreachable", exc_info=True)
+        return {}
+
+
+def _keep_many(values: dict) -> None:
+    try:
+        cache.set_many(values, CACHE_SECONDS)
+    except Exception:
+        logger.warning("dashboard: shared cache unreachable", exc_info=True)
+
+
+def last_closed_day(now: datetime) -> date:
+    return wallet_day(now - CLOSE_AFTER) - timedelta(days=1)
+
+
+def get_flows(*, first_day: date, now: datetime | None = None) -> dict[tuple[int, date], dict]:
+    """Issued, spent and expired per (asset id, day) from `first_day` on, in minor units:
+    closed days from the cache (read once each), open ones from the daily totals."""
+    closed_until = last_closed_day(now or timezone.now())
+    closed = [
+        first_day + timedelta(days=n) for n in range(max(0, (closed_until - first_day).days + 1))
+    ]
+    keys = {_cache_key("flows", day.isoformat()): day for day in closed}
+    cached = _cached_many(list(keys))
+    missing = [day for key, day in keys.items() if key not in cached]
+    flows: dict[tuple[int, date], dict] = {}
+    for key, per_asset in cached.items():
+        for asset_id, figures in per_asset.items():
+            flows[(asset_id, keys[key])] = figures
+    if missing:
+        read = _read_flows(Q(day__in=missing))
+        by_day: dict[date, dict[int, dict]] = {day: {} for day in missing}
+        for (asset_id, day), figures in read.items():
+            by_day[day][asset_id] = figures
+        _keep_many({_cache_key("flows", day.isoformat()): per for day, per in by_day.items()})
+        flows.update(read)
+    flows.update(_read_flows(Q(day__gt=max(closed_until, first_day - timedelta(days=1)))))
+    return flows
+
+
+def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
+    """One grouped read of the daily totals of those days, through the (day, type) index."""
+    rows = (
+        DailyTotal.objects.filter(days, type__in=[*ISSUED, *SPENT, *EXPIRED])
+        .values("asset_id", "day")
+        .annotate(
             issued=Sum("credited", filter=Q(type__in=ISSUED)),
             spent=Sum("debited", filter=Q(type__in=SPENT)),
-            expired=Sum("debited", filter=Q(type=T.EXPIRE)),
-            today=Sum("credited", filter=Q(day=today)),
+            expired=Sum("debited", filter=Q(type__in=EXPIRED)),
         )
+    )
+    return {
+        (row["asset_id"], row["day"]): {
+            kind: int(row[kind] or 0) for kind in ("issued", "spent", "expired")
+        }
+        for row in rows
     }
-    daily = {
-        (row["asset_id"], row["day"]): row["volume"]
-        for row in DailyTotal.objects.filter(day__gte=first_day)
-        .values("asset_id", "day")
-        .annotate(volume=Sum("credited"))
+
+
+def get_balances(*, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Per asset id, in minor units: what users hold (circulation) and how much of it is
+    held by pending holds. Circulation is what the wallets' daily totals net to (their
+    balances, as `reconcile` checks): the closed days' sum kept once read, plus the open
+    days', so a load never scans every wallet."""
+    closed_until = last_closed_day(now or timezone.now())
+    key = _cache_key("net-until", closed_until.isoformat())
+    net = _cached_many([key]).get(key)
+    if net is None:
+        net = _net(DailyTotal.objects.filter(day__lte=closed_until))
+        _keep_many({key: net})
+    live = _net(DailyTotal.objects.filter(day__gt=closed_until))
+    held = dict(
+        Hold.objects.filter(status=Hold.Status.PENDING)
+        .values_list("account__asset_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {
+        asset_id: {
+            "circulation": net.get(asset_id, 0) + live.get(asset_id, 0),
+            "held": int(held.get(asset_id) or 0),
+        }
+        for asset_id in {*net, *live, *held}
     }
-    days = [first_day + timedelta(days=offset) for offset in range(CHART_DAYS)]
+
+
+def _net(rows) -> dict[int, int]:
+    summed = rows.values_list("asset_id").annotate(net=Sum("credited") - Sum("debited"))
+    return {asset_id: int(total or 0) for asset_id, total in summed}
+
+
+def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
+    def series(kind: str) -> list[float]:
+        # Chart.js draws numbers; the exact amounts are in the figures and the tooltip.
+        return [
+            float(Decimal(flows.get((asset.pk, day), {}).get(kind, 0)).scaleb(-asset.scale))
+            for day in days
+        ]
+
+    return {
+        "labels": [day.isoformat() for day in days],
+        "datasets": [
+            {
+                "label": "issued",
+                "data": series("issued"),
+                "borderColor": "var(--color-primary-600)",
+                "backgroundColor": "var(--color-primary-600)",
+                "displayYAxis": True,
+                "maxTicksXLimit": 8,
+            },
+            {
+                "label": "spent",
+                "data": series("spent"),
+                "borderColor": "#f59e0b",
+                "backgroundColor": "#f59e0b",
+            },
+            {
+                "label": "expired",
+                "data": series("expired"),
+                "borderColor": "#ef4444",
+                "backgroundColor": "#ef4444",
+            },
+        ],
+    }
+
+
+def get_top_earners(*, first_day: date, last_day: date, limit: int = TOP_EARNERS) -> list[dict]:
+    """The wallets credited most (issued types) from `first_day` to `last_day`, from the
+    daily totals; a range of closed days is read once and kept."""
+    key = _cache_key("top", first_day.isoformat(), last_day.isoformat(), limit)
+    closed = last_day <= last_closed_day(timezone.now())
+    top = _cached_many([key]).get(key) if closed else None
+    if top is None:
+        top = list(
+            DailyTotal.objects.filter(day__gte=first_day, day__lte=last_day, type__in=ISSUED)
+            .values_list("account_id")
+            .annotate(earned=Sum("credited"))
+            .order_by("-earned", "account_id")[:limit]
+        )
+        if closed:
+            _keep_many({key: top})
+    return _earners(top)
+
+
+def _earners(top: list[tuple[int, int]]) -> list[dict]:
+    accounts = Account.objects.select_related("user", "asset").in_bulk(
+        [account_id for account_id, _ in top]
+    )
+    return [
+        {
+            "account": accounts[account_id],
+            "earned": format_amount(int(earned), scale=accounts[account_id].asset.scale),
+        }
+        for account_id, earned in top
+    ]
+
+
+def count_up_to_limit(queryset) -> int:
+    """The size of a backlog, counting no further than just past QUEUE_COUNT_LIMIT."""
+    return queryset[: QUEUE_COUNT_LIMIT + 1].count()
+
+
+def hold_queue() -> Queue:
+    pending = Hold.objects.filter(status=Hold.Status.PENDING)
+    oldest = pending.order_by("created_at").values_list("created_at", flat=True).first()
+    return Queue(
+        "Pending holds", count_up_to_limit(pending), "admin:ledger_hold_changelist", oldest
+    )
+
+
+def outbox_queue() -> Queue:
+    # Through the partial index of unpublished events, oldest first.
+    backlog = OutboxEvent.objects.filter(published_at__isnull=True)
+    oldest = backlog.order_by("id").values_list("created_at", flat=True).first()
+    return Queue(
+        "Outbox events not yet published",
+        count_up_to_limit(backlog),
+        "admin:ledger_outboxevent_changelist",
+        oldest,
+    )
+
+
+register_queue(hold_queue)
+register_queue(outbox_queue)
+
+
+def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
+    """Everything the dashboard shows, for the last `days` days (one of RANGES)."""
+    if days not in RANGES:
+        days = DEFAULT_RANGE
+    today = wallet_day(timezone.now())
+    first_day = first_day_of(days, today)
+    calendar = [first_day + timedelta(days=offset) for offset in range(days)]
+    flows = get_flows(first_day=first_day)
+    # Top earners over the closed days of the range (kept once read) and today's, live.
+    closed_until = min(last_closed_day(timezone.now()), today - timedelta(days=1))
+    balances = get_balances()
     rows = []
-    for asset in assets:
-        flow: dict[str, int] = flows.get(asset.pk, {})
-        series = [daily.get((asset.pk, day), 0) for day in days]
-        peak = max(series) or 1
+    for asset in Asset.objects.order_by("code"):
+        totals = {
+            kind: sum(flows.get((asset.pk, day), {}).get(kind, 0) for day in calendar)
+            for kind in ("issued", "spent", "expired")
+        }
+        held = balances.get(asset.pk, {"circulation": 0, "held": 0})
+        figures = {**held, **totals}
         rows.append(
             {
                 "asset": asset,
-                "circulation": format_amount(circulation.get(asset.pk) or 0, scale=asset.scale),
-                "issued": format_amount(flow.get("issued") or 0, scale=asset.scale),
-                "spent": format_amount(flow.get("spent") or 0, scale=asset.scale),
-                "expired": format_amount(flow.get("expired") or 0, scale=asset.scale),
-                "today": format_amount(flow.get("today") or 0, scale=asset.scale),
-                "bars": [
-                    {
-                        "day": day,
-                        "volume": format_amount(volume, scale=asset.scale),
-                        "height": round(60 * volume / peak),
-                        "x": index * 10,
-                        "y": 62 - round(60 * volume / peak),
-                    }
-                    for index, (day, volume) in enumerate(zip(days, series, strict=True))
-                ],
+                "figures": figures,
+                **{
+                    name: format_amount(value, scale=asset.scale) for name, value in figures.items()
+                },
+                "chart": _chart(asset, calendar, flows),
             }
         )
     start_of_today = datetime.combine(today, time(), tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE))
     return {
         "assets": rows,
         "today": today,
+        "first_day": first_day,
+        "range": days,
+        "ranges": RANGES,
+        "top_earners": get_top_earners(first_day=first_day, last_day=closed_until),
+        "top_earners_until": closed_until,
+        "top_earners_today": get_top_earners(first_day=today, last_day=today),
+        "queues": [source() for source in _queues],
         # an index range scan over today's transactions only
         "transactions_today": Transaction.objects.filter(created_at__gte=start_of_today).count(),
         "last_reconciliation": ReconciliationRun.objects.filter(finished_at__isnull=False).first(),
-        "chart_days": CHART_DAYS,
     }

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from django import forms
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from core.amounts import format_amount, to_minor_units
 from core.errors import ValidationError
@@ -19,6 +20,7 @@ class AmountField(forms.CharField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("help_text", UNITS_HELP)
+        kwargs.setdefault("widget", UnfoldAdminTextInputWidget)
         super().__init__(strip=False, **kwargs)
 
 

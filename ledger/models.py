@@ -313,6 +313,12 @@ class DailyTotal(models.Model):
         ]
         indexes = [
             models.Index(fields=["asset", "type", "day"], name="ledger_daily_asset_type_day"),
+            # The dashboard's reads of a few days of every account: index-only on PostgreSQL.
+            models.Index(
+                fields=["day", "type"],
+                include=["asset", "account", "credited", "debited"],
+                name="ledger_daily_day_type",
+            ),
         ]
 
     def __str__(self) -> str:

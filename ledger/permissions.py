@@ -9,3 +9,6 @@ HOLD_ANY_WALLET = "ledger.hold_any_wallet"
 REVERSE_TRANSACTION = "ledger.reverse_transaction"
 REPORT_ACTIVITY = "ledger.report_activity"
 FREEZE_WALLET = "ledger.freeze_wallet"
+# Running `reconcile` from the back office records a ReconciliationRun (rows nobody adds
+# by hand: the admin refuses adding them whatever the permission).
+RUN_RECONCILE = "ledger.add_reconciliationrun"

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from ledger.dashboard import EXPIRED, ISSUED, SPENT
 from ledger.models import ReconciliationRun
 
 SAMPLE_SIZE = 20
@@ -105,17 +106,44 @@ def register_check(name: str, sql: str) -> None:
     CHECKS[name] = sql
 
 
+# What users hold and what moved in and out of their wallets per asset and type, summed
+# from the entries themselves: the figures the dashboard reads from balances and daily totals.
+SUMS = """
+    SELECT s.code, t.type,
+           SUM(CASE WHEN e.amount > 0 THEN e.amount ELSE 0 END),
+           SUM(CASE WHEN e.amount < 0 THEN -e.amount ELSE 0 END),
+           SUM(e.amount)
+    FROM ledger_entry e
+    JOIN ledger_transaction t ON t.id = e.transaction_id
+    JOIN ledger_account a ON a.id = e.account_id
+    JOIN ledger_asset s ON s.id = e.asset_id
+    WHERE a.user_id IS NOT NULL
+    GROUP BY s.code, t.type
+"""
+HELD = """
+    SELECT s.code, SUM(h.amount) FROM ledger_hold h
+    JOIN ledger_account a ON a.id = h.account_id JOIN ledger_asset s ON s.id = a.asset_id
+    WHERE h.status = 'PENDING' GROUP BY s.code
+"""
+
+
 @dataclass
 class Report:
     problems: dict[str, dict] = field(default_factory=dict)
     checked: list[str] = field(default_factory=list)
+    sums: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "checked": self.checked, "problems": self.problems}
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "problems": self.problems,
+            "sums": self.sums,
+        }
 
 
 def check_ledger() -> Report:
@@ -136,7 +164,31 @@ def check_ledger() -> Report:
                     "count": count,
                     "sample": [_plain(row) for row in cursor.fetchall()],
                 }
+        report.sums = _sums(cursor)
     return report
+
+
+def _sums(cursor) -> dict[str, dict[str, int]]:
+    """Per asset code, from the entries: circulation, held, and all-time issued, spent and
+    expired (credits to wallets of an issuing type, debits of a spending or expiring one)."""
+    sums: dict[str, dict[str, int]] = {}
+
+    def of(code: str) -> dict[str, int]:
+        return sums.setdefault(
+            code, {"circulation": 0, "held": 0, "issued": 0, "spent": 0, "expired": 0}
+        )
+
+    cursor.execute(SUMS)
+    for code, type_, credited, debited, net in cursor.fetchall():
+        figures = of(code)
+        figures["circulation"] += int(net)
+        figures["issued"] += int(credited) if type_ in ISSUED else 0
+        figures["spent"] += int(debited) if type_ in SPENT else 0
+        figures["expired"] += int(debited) if type_ in EXPIRED else 0
+    cursor.execute(HELD)
+    for code, held in cursor.fetchall():
+        of(code)["held"] = int(held)
+    return sums
 
 
 def _plain(row: tuple) -> list:

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from unfold.admin import ModelAdmin, TabularInline
 
 from ledger.admin import AmountsInUnits, ReadOnlyAdmin
 from rewards.models import (
@@ -17,7 +18,7 @@ from rewards.models import (
 )
 
 
-class ConfigAdmin(AmountsInUnits, admin.ModelAdmin):
+class ConfigAdmin(AmountsInUnits, ModelAdmin):
     """Configuration staff edit, amounts in the asset's units; rows that recorded value
     moving are never deleted."""
 
@@ -86,7 +87,7 @@ class CampaignAdmin(ConfigAdmin):
     readonly_fields = ["status", "paid_up_to_user", "finished_at"]
 
 
-class VoucherInline(admin.TabularInline):
+class VoucherInline(TabularInline):
     model = Voucher
     readonly_fields = ["code"]
     can_delete = False

@@ -16,6 +16,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # django-unfold's templates and static files override the stock admin's: before it.
+    # Its basic config leaves admin.site alone, so the site stays WalletAdminSite.
+    "unfold.apps.BasicAppConfig",
+    "unfold.contrib.filters",
     "config.apps.WalletAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -247,3 +251,17 @@ CHECKIN_ASSET = env_str("CHECKIN_ASSET", "CITY_POINTS")
 CHECKIN_AMOUNT = env_int("CHECKIN_AMOUNT", 2)
 MONTHLY_ACTIVE_BONUS_ASSET = env_str("MONTHLY_ACTIVE_BONUS_ASSET", "CITY_POINTS")
 MONTHLY_ACTIVE_BONUS_AMOUNT = env_int("MONTHLY_ACTIVE_BONUS_AMOUNT", 100)
+
+# The back office's theme (django-unfold): the sidebar leads to where each task is done;
+# "all applications" lists every other model. See README, Back office.
+UNFOLD = {
+    "SITE_TITLE": "Wallet back office",
+    "SITE_HEADER": "Wallet back office",
+    "SITE_SYMBOL": "account_balance_wallet",
+    "SHOW_VIEW_ON_SITE": False,
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "config.admin.sidebar_navigation",
+    },
+}

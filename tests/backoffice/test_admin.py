@@ -227,5 +227,5 @@ def test_the_dashboard_shows_circulation_flows_and_the_last_reconciliation(staff
     page = staff_desk.get("/admin/").content.decode()
 
     assert 'id="dashboard"' in page
-    assert "CITY_POINTS" in page and "<svg" in page
+    assert "CITY_POINTS" in page and '<canvas class="chart"' in page
     assert 'id="reconciliation"' in page and "clean" in page

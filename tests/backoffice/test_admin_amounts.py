@@ -34,7 +34,7 @@ def url(model, view="changelist", *args):
 def cells(page: str) -> set[str]:
     """The text of every table cell and read-only field of a page."""
     found = re.findall(r"<t[dh][^>]*>\s*(?:<[pa][^>]*>\s*)?([^<]*)", page)
-    found += re.findall(r'<div class="readonly">([^<]*)</div>', page)
+    found += re.findall(r'<div class="readonly[^"]*">([^<]*)</div>', page)
     return {unescape(text).strip() for text in found}
 
 

@@ -1,0 +1,257 @@
+"""The back-office dashboard's load time on a ledger of 10^6 transactions.
+
+    .venv/bin/python bench/dashboard.py [--transactions 1000000] [--users 20000] [--rebuild]
+
+Needs PostgreSQL at 127.0.0.1:5432. The ledger is loaded once through the posting
+engine (bench/dataset.py's ParallelPoster path) and kept as the template
+`wallet_bench_dash_tpl_v<LOADER>_t<transactions>`; each run starts from a copy of it.
+Its transactions are spread over the last 100 days (the clock is moved day by day while
+loading, so every day has its own daily totals): each --users user has a COIN and a
+GOLD wallet, topped up on the first day, then earns, spends, transfers COIN and is
+topped up again, all at random.
+
+It times, after warm-up, `get_dashboard()` alone and the whole page (GET /admin/ as a
+superuser, through Django's test client: session, permissions, templates) for each range,
+and prints the median and p95 of --runs runs, the SQL statements per page, and the size of
+the tables the dashboard reads. The target is under 200 ms for the page. "cold" is the
+first page load of a range with nothing cached (once a day in production: the closed
+days are read once, then kept; ledger/dashboard.py).
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import dataset  # noqa: E402
+
+LOADER = 1  # bump when what the template holds changes
+RUN_DB = "wallet_bench_dashboard"
+DAYS = 100
+PLENTY = 10**9
+
+
+def template_name(transactions: int) -> str:
+    return f"wallet_bench_dash_tpl_v{LOADER}_t{transactions}"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=10**6)
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--rebuild", action="store_true", help="load the ledger again")
+    return parser.parse_args()
+
+
+def template_ready(name: str) -> bool:
+    with psycopg.connect(dataset.server_url("postgres"), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    if not found:
+        return False
+    with psycopg.connect(dataset.server_url(name)) as conn:
+        return conn.execute("SELECT to_regclass('bench_meta') IS NOT NULL").fetchone()[0]
+
+
+def load(*, transactions: int, users: int) -> float:
+    """Post the ledger day by day; return the seconds it took."""
+    import time_machine
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import User
+    from ledger.batches import ParallelPoster
+    from ledger.models import Account, AccountPurpose, Asset, TransactionType
+    from ledger.posting import Leg, Posting, Refused
+    from ledger.services import get_system_account
+    from tests.factories import create_assets
+
+    create_assets()
+    assets = {code: Asset.objects.get(code=code) for code in ("COIN", "GOLD")}
+    people = User.objects.bulk_create(
+        [User(email=f"bench-dash-{n}@bench.invalid") for n in range(users)]
+    )
+    Account.objects.bulk_create(
+        [Account(user=user, asset=asset) for user in people for asset in assets.values()]
+    )
+    wallets = {
+        code: list(Account.objects.filter(asset=asset, user__isnull=False).order_by("id"))
+        for code, asset in assets.items()
+    }
+    system = {
+        (purpose, code): get_system_account(purpose=purpose, asset=asset)
+        for purpose in (AccountPurpose.TREASURY, AccountPurpose.REWARDS, AccountPurpose.REVENUE)
+        for code, asset in assets.items()
+    }
+    for code, asset in assets.items():
+        for account in wallets[code]:
+            account.asset = asset
+    for (_, code), account in system.items():
+        account.asset = assets[code]
+
+    rng = random.Random(14)
+    T = TransactionType
+
+    def random_posting() -> Posting:
+        code = "COIN" if rng.random() < 0.6 else "GOLD"
+        roll = rng.random()
+        who = rng.choice(wallets[code])
+        amount = rng.randint(1, 500)
+        if roll < 0.4:
+            source, kind = system[(AccountPurpose.REWARDS, code)], T.EARN
+            return Posting(type=kind, legs=[Leg(source, -amount), Leg(who, amount)])
+        if roll < 0.7:
+            revenue = system[(AccountPurpose.REVENUE, code)]
+            return Posting(type=T.SPEND, legs=[Leg(who, -amount), Leg(revenue, amount)])
+        if roll < 0.9 and code == "COIN":
+            other = rng.choice(wallets[code])
+            while other is who:
+                other = rng.choice(wallets[code])
+            return Posting(type=T.TRANSFER, legs=[Leg(who, -amount), Leg(other, amount)])
+        treasury = system[(AccountPurpose.TREASURY, code)]
+        return Posting(type=T.TOPUP, legs=[Leg(treasury, -amount), Leg(who, amount)])
+
+    funding = [
+        Posting(
+            type=T.TOPUP,
+            legs=[Leg(system[(AccountPurpose.TREASURY, code)], -PLENTY), Leg(account, PLENTY)],
+        )
+        for code in wallets
+        for account in wallets[code]
+    ]
+    per_day = (transactions - len(funding)) // (DAYS - 1)
+    today = timezone.now()
+    started = time.perf_counter()
+    done = []
+    for day in range(DAYS):
+        # Each day's batches are posted, and finished, at that day's clock.
+        with time_machine.travel(today - timedelta(days=DAYS - 1 - day), tick=True):
+            poster = ParallelPoster(workers=2)
+            todays = funding if day == 0 else [random_posting() for _ in range(per_day)]
+            for at in range(0, len(todays), 2000):
+                done += poster.submit(todays[at : at + 2000])
+            done += poster.finish()
+        if day % 10 == 0:
+            print(f"  day {day + 1}/{DAYS} posted", flush=True)
+    took = time.perf_counter() - started
+    failed = [posted.error for posted in done if posted.error] + [
+        outcome.error
+        for posted in done
+        for outcome in posted.results or []
+        if isinstance(outcome, Refused)
+    ]
+    if failed:
+        raise RuntimeError(f"{len(failed)} bench postings failed, e.g. {failed[0]!r}")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CREATE TABLE bench_meta (built_at timestamptz DEFAULT now())")
+    return took
+
+
+def forget_cached_days() -> None:
+    """Drop what the dashboard keeps of closed days, so the next load reads them all."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from ledger import dashboard
+    from ledger.rollup import wallet_day
+
+    today = wallet_day(timezone.now())
+    days = [today - timedelta(days=n) for n in range(max(dashboard.RANGES) + 2)]
+    keys = [dashboard._cache_key("flows", day.isoformat()) for day in days]
+    keys += [
+        dashboard._cache_key("top", first.isoformat(), last.isoformat(), dashboard.TOP_EARNERS)
+        for first in days
+        for last in days[:3]
+    ]
+    cache.delete_many(keys)
+
+
+def timed(call, runs: int) -> tuple[float, float]:
+    for _ in range(3):
+        call()
+    took = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        took.append((time.perf_counter() - started) * 1000)
+    took.sort()
+    return statistics.median(took), took[max(0, round(0.95 * len(took)) - 1)]
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ["DEBUG"] = "0"  # no query log in memory: time the page as production runs it
+    os.environ["DATABASE_URL"] = dataset.server_url(RUN_DB)
+    template = template_name(args.transactions)
+    reuse = not args.rebuild and template_ready(template)
+    if reuse:
+        print(f"database: {RUN_DB} from template {template}", flush=True)
+        dataset.copy_database(template, RUN_DB)
+    else:
+        print(f"database: loading {args.transactions:,} transactions into {RUN_DB}", flush=True)
+        dataset.create_database(RUN_DB)
+    from setup import setup_django
+
+    setup_django(RUN_DB)
+    from django.db import connection
+
+    if not reuse:
+        took = load(transactions=args.transactions, users=args.users)
+        print(f"  posted in {took:.0f}s = {args.transactions / took:,.0f} transactions/s")
+        connection.close()
+        dataset.drop_database(template)
+        dataset.copy_database(RUN_DB, template)
+        print(f"  kept as template {template}", flush=True)
+
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from ledger.dashboard import RANGES, get_dashboard
+
+    with connection.cursor() as cursor:
+        sizes = {}
+        for table in ("ledger_transaction", "ledger_entry", "ledger_dailytotal", "ledger_account"):
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            sizes[table] = cursor.fetchone()[0]
+    print("rows: " + ", ".join(f"{table} {count:,}" for table, count in sizes.items()))
+
+    admin, _ = User.objects.get_or_create(
+        email="bench-dash-admin@bench.invalid", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(admin)
+    print(
+        f"{'range':>6} {'cold page':>10} {'get_dashboard p50':>18} {'p95':>7}"
+        f" {'page p50':>9} {'p95':>7} {'SQL':>4}"
+    )
+    for days in RANGES:
+        forget_cached_days()
+        started = time.perf_counter()
+        assert client.get("/admin/", {"days": days}).status_code == 200
+        cold = (time.perf_counter() - started) * 1000
+        figures_p50, figures_p95 = timed(lambda days=days: get_dashboard(days=days), args.runs)
+
+        def page(days=days) -> None:
+            response = client.get("/admin/", {"days": days})
+            assert response.status_code == 200, response.status_code
+
+        page_p50, page_p95 = timed(page, args.runs)
+        with CaptureQueriesContext(connection) as queries:
+            page()
+        print(
+            f"{days:>4} d {cold:>7.0f} ms {figures_p50:>15.1f} ms {figures_p95:>5.1f} ms"
+            f" {page_p50:>6.1f} ms {page_p95:>5.1f} ms {len(queries):>4}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The dashboard: its figures come from balances and daily totals, and must equal what
+`reconcile` sums from the entries themselves."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import User
+from ledger.dashboard import get_dashboard
+from ledger.models import Asset, ReconciliationRun
+from ledger.reconcile import record_reconciliation
+from ledger.services import expire_lots, place_hold, reverse_transaction, transfer
+from tests.factories import earn, fund, spend, wallet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def moving_ledger(alice, bob):
+    """Every kind of flow the dashboard counts, in two assets, plus some it must not."""
+    Asset.objects.filter(code="COIN").update(expiry_days=30)
+    fund(wallet(alice, "COIN"), 1000)
+    fund(wallet(bob, "COIN"), 250)
+    spend(alice, 125, "COIN")
+    earn(bob, 40)
+    spend(bob, 30, "GOLD")
+    transfer(source=wallet(bob, "COIN"), destination=wallet(alice, "COIN"), amount=7)
+    topup = fund(wallet(bob, "CITY_POINTS"), 90)
+    reverse_transaction(transaction_id=topup.entries.latest("id").transaction_id, reason="mistake")
+    place_hold(account=wallet(alice, "COIN"), amount=100, reference="order-1")
+    expire_lots(account_id=wallet(bob, "COIN").pk, now=timezone.now() + timedelta(days=31))
+
+
+def test_the_dashboard_figures_equal_reconciles_sums_from_the_entries(moving_ledger):
+    run = record_reconciliation()
+
+    dashboard = get_dashboard(days=7)
+
+    assert run.ok
+    shown = {row["asset"].code: row["figures"] for row in dashboard["assets"]}
+    summed = {code: sums for code, sums in run.report["sums"].items()}
+    assert {code: shown[code] for code in summed} == summed
+    assert summed["COIN"]["issued"] == 1250 and summed["COIN"]["spent"] == 125
+    assert summed["COIN"]["expired"] == 243 and summed["COIN"]["held"] == 100
+    assert summed["COIN"]["circulation"] == 882
+
+
+def test_the_range_limits_flows_and_charts_but_not_balances(moving_ledger, time_machine):
+    time_machine.move_to(timezone.now() + timedelta(days=10))
+
+    week = get_dashboard(days=7)
+    quarter = get_dashboard(days=90)
+
+    coin_week = next(row for row in week["assets"] if row["asset"].code == "COIN")
+    coin_quarter = next(row for row in quarter["assets"] if row["asset"].code == "COIN")
+    assert coin_week["figures"]["issued"] == 0 and coin_quarter["figures"]["issued"] == 1250
+    assert coin_week["figures"]["circulation"] == coin_quarter["figures"]["circulation"] == 882
+    assert len(coin_week["chart"]["labels"]) == 7 and len(coin_quarter["chart"]["labels"]) == 90
+    assert coin_quarter["chart"]["datasets"][0]["data"][-11] == 12.5  # issued, in COIN
+
+
+def test_the_dashboard_page_shows_ranges_earners_queues_and_reads_a_fixed_number_of_rows(
+    staff_desk, moving_ledger, django_assert_max_num_queries
+):
+    record_reconciliation()
+
+    with django_assert_max_num_queries(25):
+        page = staff_desk.get("/admin/", {"days": "90"}).content.decode()
+
+    assert 'aria-current="true">90 days' in page
+    assert page.count('<canvas class="chart"') == Asset.objects.count()
+    assert 'id="top-earners"' in page and "alice@example.com" in page
+    assert "Pending holds" in page and "Outbox events not yet published" in page
+    assert "Run reconcile now" in page
+
+
+def test_staff_runs_reconcile_from_the_dashboard_after_confirming(staff_desk, moving_ledger):
+    asked = staff_desk.get("/admin/reconcile/")
+    nothing_yet = ReconciliationRun.objects.count()
+
+    done = staff_desk.post("/admin/reconcile/", {"confirm": "yes"}, follow=True)
+
+    assert asked.status_code == 200 and nothing_yet == 0
+    assert ReconciliationRun.objects.get().ok
+    assert "Reconciliation #" in done.content.decode() and "clean" in done.content.decode()
+
+
+def test_support_sees_the_dashboard_but_cannot_run_reconcile(support_desk, moving_ledger):
+    page = support_desk.get("/admin/").content.decode()
+
+    refused = support_desk.post("/admin/reconcile/", {"confirm": "yes"})
+
+    assert 'id="dashboard"' in page and "Run reconcile now" not in page
+    assert refused.status_code == 403
+    assert not ReconciliationRun.objects.exists()
+
+
+def test_a_later_service_can_add_a_queue_to_the_dashboard(staff_desk, moving_ledger):
+    from ledger import dashboard
+
+    def approvals() -> dashboard.Queue:
+        return dashboard.Queue("Adjustments awaiting approval", 3, "admin:ledger_hold_changelist")
+
+    dashboard.register_queue(approvals)
+    try:
+        page = staff_desk.get("/admin/").content.decode()
+    finally:
+        dashboard._queues.remove(approvals)
+
+    assert "Adjustments awaiting approval" in page
+
+
+def test_an_unknown_range_falls_back_to_thirty_days(staff_desk, moving_ledger):
+    assert get_dashboard(days=12)["range"] == 30
+    assert staff_desk.get("/admin/", {"days": "nope"}).status_code == 200
+
+
+def test_customers_do_not_get_a_group_that_reconciles():
+    assert not Group.objects.filter(name="support", permissions__codename="add_reconciliationrun")
+    assert not User.objects.filter(is_staff=False, groups__name="staff").exists()
+
+
+def test_closed_days_are_read_once_and_today_is_read_live(moving_ledger, alice, time_machine):
+    from ledger.models import DailyTotal
+
+    time_machine.move_to(timezone.now() + timedelta(days=3))
+    coin = Asset.objects.get(code="COIN")
+    first = get_dashboard(days=7)
+    # a closed day's totals changing behind its back (no posting does this) is not re-read
+    DailyTotal.objects.filter(asset=coin, type="TOPUP").update(credited=1)
+    fund(wallet(alice, "COIN"), 500)  # today: read live
+
+    second = get_dashboard(days=7)
+
+    def coin_of(dashboard) -> dict:
+        return next(row for row in dashboard["assets"] if row["asset"].code == "COIN")["figures"]
+
+    assert coin_of(first)["issued"] == 1250
+    assert coin_of(second)["issued"] == 1250 + 500
+    assert [e["account"].user.email for e in second["top_earners_today"]] == ["alice@example.com"]
+    assert "bob@example.com" in [e["account"].user.email for e in second["top_earners"]]
