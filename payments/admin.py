@@ -9,13 +9,15 @@ requester's own decision is refused (self_approval), superusers included."""
 
 from django import forms
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
+from unfold.admin import TabularInline
 
 from accounts import roles
 from core.admin import ReasonForm, confirmed_action
 from core.amounts import format_amount, to_minor_units
 from core.errors import ValidationError
 from ledger.admin import ReadOnlyAdmin
+from ledger.dashboard import Queue, register_queue
 from ledger.forms import AmountField
 from payments.models import ApprovalRequest, Deposit, Payment, ProviderEvent, Refund, Withdrawal
 from payments.providers import get_provider
@@ -180,7 +182,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         )
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(TabularInline):
     model = Refund
     readonly_fields = ["id", "shown_amount", "reason", "transaction", "created_by", "created_at"]
     fields = tuple(readonly_fields)
@@ -340,3 +342,18 @@ class ProviderEventAdmin(ReadOnlyAdmin):
     list_display = ["id", "provider", "event_id", "type", "reference", "received_at"]
     list_filter = ["provider", "type"]
     search_fields = ["=event_id", "=reference"]
+
+
+def pending_approvals() -> Queue:
+    """The dashboard's "waiting" panel: requests a second staff member must decide."""
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+    figures = pending.aggregate(oldest=Min("created_at"))
+    return Queue(
+        label="Approvals waiting for a second staff member",
+        size=pending.count(),
+        link="admin:payments_approvalrequest_changelist",  # lists pending first
+        oldest=figures["oldest"],
+    )
+
+
+register_queue(pending_approvals)

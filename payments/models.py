@@ -236,6 +236,14 @@ class ApprovalRequest(models.Model):
     class Meta:
         ordering = ["-id"]
         permissions = [("decide_approval", "Can approve or reject another staff member's request")]
+        # The dashboard counts the queue: pending rows only, through this small index.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="payments_approval_pending",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="approved", auto_approved=False)
