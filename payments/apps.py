@@ -6,15 +6,18 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Money in and out"
 
     def ready(self) -> None:
-        """Plug into the layers below, which never import payments: reconcile's checks,
-        the inbound consumer's top-ups, the admin's approval gate, the demo data."""
+        """Plug into the layers below, which never import payments: the event catalogue's
+        types, reconcile's checks, the inbound consumer's top-ups, the admin's approval
+        gate, the demo data."""
         from core.demo import demo_seeded
         from ledger.approvals import register_gate
         from ledger.reconcile import register_check
         from payments import hooks
+        from payments.events import register_event_types
         from payments.reconcile import CHECKS
         from wallets.inbound.claims import register_topup_claim
 
+        register_event_types()
         for name, sql in CHECKS.items():
             register_check(name, sql)
         register_topup_claim(hooks.deposit_completion)

@@ -1,7 +1,9 @@
-"""Events out: every producer's events validate against the catalogue, and the AsyncAPI
-document lists the whole catalogue in a valid 3.0 structure."""
+"""Events out: every producer's events (the ledger's and those of the apps that register
+their types, payments) validate against the catalogue, and the AsyncAPI document lists
+the whole catalogue in a valid 3.0 structure."""
 
 import re
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -10,20 +12,66 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from ledger import services as ledger
-from ledger.events import CATALOGUE, envelope
+from ledger.events import CATALOGUE, catalogue, envelope
 from ledger.events.asyncapi import asyncapi_document
-from ledger.events.catalogue import validate_envelope
+from ledger.events.catalogue import DuplicateEventType, EventType, register, validate_envelope
 from ledger.models import Account, OutboxEvent
+from ledger.outbox import partition_for
+from payments.events import EVENT_TYPES as PAYMENT_TYPES
+from payments.models import ApprovalRequest
+from payments.services import approvals, deposits, payments, withdrawals
 from rewards.models import Reward
 from rewards.services import redeem_reward
-from tests.factories import create_user, earn, fund, spend, wallet
+from tests.factories import create_role_user, create_user, earn, fund, spend, wallet
 from wallets.inbound.handlers import handle
 from wallets.inbound.messages import Message
 
 pytestmark = pytest.mark.django_db
 
 
-def test_every_producer_writes_events_that_validate_and_cover_the_catalogue(alice, bob, assets):
+def _move_money(user, assets) -> None:
+    """Every deposit and withdrawal status, a payment and its refund (payments/)."""
+    coin, method = assets["COIN"], {"type": "card", "id": "pm_1"}
+    fund(wallet(user, "COIN"), 100_000)
+    deposits.confirm_deposit(
+        deposit_id=deposits.create_deposit(
+            user=user, asset=coin, amount=2_500, payment_method=method
+        ).pk
+    )
+    failed = deposits.create_deposit(user=user, asset=coin, amount=100, payment_method=method)
+    deposits.fail_deposit(deposit_id=failed.pk, reason="declined")
+    deposits.create_deposit(user=user, asset=coin, amount=300, payment_method=method)
+    assert deposits.expire_deposits(now=timezone.now() + timedelta(days=1)) == 1
+
+    maker, checker = create_role_user("staff"), create_role_user("staff")
+
+    def withdraw(amount: int):  # above the threshold (100.00) it waits for approval
+        return withdrawals.request_withdrawal(
+            user=user, asset=coin, amount=amount, account_number="DE89 3704 0044 0532 0130 00",
+            bank_name="Demo Bank", requested_by=maker,
+        )  # fmt: skip
+
+    def approval(withdrawal) -> int:
+        return ApprovalRequest.objects.get(withdrawal=withdrawal).pk
+
+    paid_out = withdraw(15_000)
+    approvals.approve(request_id=approval(paid_out), decided_by=checker)
+    withdrawals.send_withdrawal(withdrawal_id=paid_out.pk)
+    withdrawals.complete_withdrawal(withdrawal_id=paid_out.pk)
+    returned = withdraw(1_000)  # approved at once
+    withdrawals.send_withdrawal(withdrawal_id=returned.pk)
+    withdrawals.fail_withdrawal(withdrawal_id=returned.pk, reason="account closed")
+    approvals.reject(request_id=approval(withdraw(20_000)), decided_by=checker, reason="no")
+    withdrawals.cancel_withdrawal(withdrawal_id=withdraw(500).pk)
+
+    payment = payments.pay(user=user, asset=coin, amount=1_250, order_id="o-1", service="shop")
+    payments.refund(payment_id=payment.pk, amount=250, reason="out of stock")
+
+
+def test_every_producer_writes_events_that_validate_and_cover_the_catalogue(
+    alice, bob, assets, settings
+):
+    settings.PAYMENTS_APPROVAL_THRESHOLDS = {"DEFAULT": 10_000}
     gold, coin = wallet(alice, "GOLD"), wallet(alice, "COIN")
     fund(coin, 1000)
     spent = spend(alice, 12)
@@ -44,6 +92,7 @@ def test_every_producer_writes_events_that_validate_and_cover_the_catalogue(alic
     topup = {"transaction_id": "ext-1", "kind": "topup", "to": alice.pk, "asset": "COIN",
              "amount": "2.50"}  # fmt: skip
     handle(Message(id="m-1", type="transaction.completed", data=topup))
+    _move_money(alice, assets)
 
     rows = list(OutboxEvent.objects.order_by("id"))
     for row in rows:
@@ -61,6 +110,32 @@ def test_every_producer_writes_events_that_validate_and_cover_the_catalogue(alic
     assert (hold.payload["amount"], hold.payload["captured_amount"]) == ("5", "3")
     expired = next(r for r in rows if r.topic == "wallet.points.expired")
     assert expired.payload["amount"] == "40"
+
+    money = [r for r in rows if r.topic.split(".")[1] in ("deposit", "withdrawal", "payment",
+                                                          "refund")]  # fmt: skip
+    # Three deposits open (pending); each withdrawal starts requested, and one below the
+    # threshold is approved in the same breath.
+    assert Counter(r.topic.removeprefix("wallet.") for r in money) == {
+        "deposit.pending": 3, "deposit.succeeded": 1, "deposit.failed": 1, "deposit.expired": 1,
+        "withdrawal.requested": 4, "withdrawal.approved": 3, "withdrawal.sent": 2,
+        "withdrawal.completed": 1, "withdrawal.failed": 1, "withdrawal.rejected": 1,
+        "withdrawal.cancelled": 1, "payment.created": 1, "refund.created": 1,
+    }  # fmt: skip
+    assert {(r.payload["user_id"], r.partition) for r in money} == {
+        (alice.pk, partition_for(alice.pk))
+    }
+    topics = {r.topic: r.payload for r in money}
+    assert topics["wallet.deposit.succeeded"]["amount"] == "25.00"
+    assert topics["wallet.deposit.succeeded"]["transaction_id"] is not None
+    assert topics["wallet.deposit.pending"]["transaction_id"] is None
+    assert topics["wallet.withdrawal.completed"]["destination"] == "****3000"
+    assert "0532013000" not in str([r.payload for r in money])
+    paid, refunded = topics["wallet.payment.created"], topics["wallet.refund.created"]
+    assert (paid["amount"], refunded["amount"], refunded["payment_id"]) == (
+        "12.50",
+        "2.50",
+        paid["payment_id"],
+    )
 
 
 def test_a_wallet_is_announced_once_when_opened(assets):
@@ -115,7 +190,10 @@ def test_the_asyncapi_document_is_served_and_lists_every_catalogue_type():
     assert document == asyncapi_document()
     assert document["asyncapi"] == "3.0.0"
     assert {"title", "version"} <= set(document["info"])
-    assert {channel["address"] for channel in document["channels"].values()} == set(CATALOGUE)
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert addresses == set(CATALOGUE)
+    assert "wallet.transaction.posted" in addresses
+    assert {event.type for event in PAYMENT_TYPES} <= addresses  # registered by payments
     for name, server in document["servers"].items():
         assert COMPONENT_KEY.match(name) and {"host", "protocol"} <= set(server)
     for section in ("channels", "operations"):
@@ -137,3 +215,22 @@ def test_the_asyncapi_document_is_served_and_lists_every_catalogue_type():
         for example in message["examples"]:
             Draft202012Validator(schema).validate(example["payload"])
         assert CATALOGUE[message["name"]].version == schema["properties"]["version"]["const"]
+
+
+def test_an_app_registers_its_types_once_and_the_document_reads_them_when_asked(monkeypatch):
+    assert len(PAYMENT_TYPES) == 4 + 7 + 2  # deposit and withdrawal statuses, payment, refund
+    assert all(CATALOGUE[event.type] is event for event in PAYMENT_TYPES)
+    with pytest.raises(DuplicateEventType, match="wallet.deposit.pending"):
+        register(PAYMENT_TYPES[0])
+    monkeypatch.setattr(catalogue, "CATALOGUE", dict(CATALOGUE))
+    new = EventType("test.thing.happened", 1, "A test's.", {"type": "object"}, {})
+    with pytest.raises(DuplicateEventType):
+        register(new, new)
+    with pytest.raises(DuplicateEventType, match="wallet.created"):
+        register(new, catalogue.LEDGER_EVENT_TYPES[1])
+    assert new.type not in catalogue.CATALOGUE  # nothing half-registered
+
+    register(new)
+
+    assert catalogue.event_type(new.type) is new
+    assert new.type in {c["address"] for c in asyncapi_document()["channels"].values()}

@@ -1,14 +1,15 @@
 """The AsyncAPI 3.0 document of the events the service publishes, generated from the
-catalogue: one channel per event type (its routing key on the topic exchange), one
-`send` operation each, and the message with its envelope's JSON Schema (draft 2020-12,
-kept as it is through AsyncAPI's multi-format schema) and an example. Served at
-/api/asyncapi/, beside the OpenAPI document at /api/schema/."""
+catalogue as it stands when asked (the types apps registered included): one channel per
+event type (its routing key on the topic exchange), one `send` operation each, and the
+message with its envelope's JSON Schema (draft 2020-12, kept as it is through AsyncAPI's
+multi-format schema) and an example. Served at /api/asyncapi/, beside the OpenAPI
+document at /api/schema/."""
 
 from typing import Any
 
 from django.conf import settings
 
-from ledger.events.catalogue import EVENT_TYPES, EventType
+from ledger.events.catalogue import EventType, event_types
 
 SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
 EXAMPLE_ID = "0d9c6a8e-6f36-4b8e-9f7a-3c1d2b4e5f60"
@@ -50,7 +51,7 @@ def _message(event: EventType) -> dict[str, Any]:
 def asyncapi_document() -> dict[str, Any]:
     exchange = settings.AMQP_EXCHANGE
     channels, operations, messages = {}, {}, {}
-    for event in EVENT_TYPES:
+    for event in event_types():
         name = _name(event)
         messages[name] = _message(event)
         channels[name] = {

@@ -6,6 +6,10 @@ the AsyncAPI document (`ledger.events.asyncapi`) is generated from it, and with
 `OUTBOX_VALIDATE_EVENTS` on (the test settings) every event written is validated
 against its schema. Changing a type's data in a way a consumer could notice (a field
 removed, renamed or retyped) raises its version.
+
+It lists the ledger's own types (LEDGER_EVENT_TYPES) and those the apps above the
+ledger `register` from their AppConfig.ready (payments' deposits, withdrawals...): the
+ledger imports no such app, and everything reads the catalogue when it is called.
 """
 
 from dataclasses import dataclass
@@ -107,7 +111,7 @@ def _hold_example(status_amount: str) -> dict[str, Any]:
     }
 
 
-EVENT_TYPES: tuple[EventType, ...] = (
+LEDGER_EVENT_TYPES: tuple[EventType, ...] = (
     EventType(
         TRANSACTION_POSTED,
         1,
@@ -285,11 +289,34 @@ EVENT_TYPES: tuple[EventType, ...] = (
         },
     ),
 )
-CATALOGUE: dict[str, EventType] = {event.type: event for event in EVENT_TYPES}
+# Mutated in place by register(), so every module holding it sees the registered types.
+CATALOGUE: dict[str, EventType] = {event.type: event for event in LEDGER_EVENT_TYPES}
 
 
 class UnknownEventType(ValueError):
     pass
+
+
+class DuplicateEventType(ValueError):
+    pass
+
+
+def register(*types: EventType) -> None:
+    """Add the event types of an app above the ledger (from its AppConfig.ready).
+
+    A name already in the catalogue is refused, none of `types` added: two apps (or
+    one app twice) must not define the same routing key.
+    """
+    names = [event.type for event in types]
+    taken = sorted({name for name in names if name in CATALOGUE or names.count(name) > 1})
+    if taken:
+        raise DuplicateEventType(f"Already in the event catalogue: {', '.join(taken)}")
+    CATALOGUE.update((event.type, event) for event in types)
+
+
+def event_types() -> tuple[EventType, ...]:
+    """Every type in the catalogue now: the ledger's, then the registered ones in order."""
+    return tuple(CATALOGUE.values())
 
 
 def event_type(name: str) -> EventType:
