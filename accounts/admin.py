@@ -19,6 +19,7 @@ from accounts.forms import UserChangeAdminForm, UserCreationAdminForm
 from accounts.models import RefreshTokenFamily, User
 from accounts.services import revoke_token_families
 from core.admin import (
+    Queued,
     ReasonForm,
     confirmed_action,
     confirmed_object_action,
@@ -65,7 +66,7 @@ def grant_bonus(*, user: User, asset: Asset, minor: int, reason: str, by) -> str
         kind="bonus", account=wallet, amount=minor, reason=reason, requested_by=by
     )
     if waiting:  # above the threshold: a second staff member approves it
-        return f"{user}: {waiting}"
+        return Queued(waiting)
     posted = credit(
         account=wallet,
         amount=minor,

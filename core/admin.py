@@ -19,6 +19,11 @@ from unfold.widgets import UnfoldAdminTextareaWidget
 from core.errors import DomainError
 
 
+class Queued(str):
+    """What a perform returns when the change was not made but waits for someone (a second
+    staff member's approval): logged and reported as waiting, not counted as done."""
+
+
 def confirmed_action(
     modeladmin: admin.ModelAdmin,
     request,
@@ -46,6 +51,9 @@ def confirmed_action(
                 )
                 continue
             modeladmin.log_change(request, row, note)
+            if isinstance(note, Queued):
+                modeladmin.message_user(request, f"{row}: {note}", messages.WARNING)
+                continue
             done += 1
         if done:
             modeladmin.message_user(
@@ -166,7 +174,10 @@ def confirmed_object_action(
             )
         else:
             modeladmin.log_change(request, obj, note)
-            modeladmin.message_user(request, f"{title}: done. {note}", messages.SUCCESS)
+            if isinstance(note, Queued):
+                modeladmin.message_user(request, f"{title}: {note}", messages.WARNING)
+            else:
+                modeladmin.message_user(request, f"{title}: done. {note}", messages.SUCCESS)
         return HttpResponseRedirect(object_page(obj))
     return TemplateResponse(
         request,

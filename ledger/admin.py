@@ -24,6 +24,7 @@ from unfold.utils import parse_date_str
 from unfold.widgets import UnfoldAdminSelectWidget
 
 from core.admin import (
+    Queued,
     ReasonForm,
     confirmed_action,
     confirmed_object_action,
@@ -165,7 +166,7 @@ def post_adjustment(*, account: Account, text: str, reason: str, by) -> str:
         kind="adjustment", account=account, amount=minor, reason=reason, requested_by=by
     )
     if waiting:  # above the threshold: a second staff member approves it
-        return f"{account}: {waiting}"
+        return Queued(waiting)
     posted = services.adjust(account=account, amount=minor, reason=reason, initiated_by=by)
     shown = format_amount(minor, scale=account.asset.scale)
     return f"Adjustment #{posted.pk} of {shown} {account.asset}: {reason}"
