@@ -76,6 +76,7 @@ def main() -> None:
     endpoints: dict[str, Callable[[], int]] = {
         "hello": lambda: as_alice.get("/bench/hello").status_code,
         "balance": lambda: as_alice.get("/api/v1/wallets/me").status_code,
+        "uncached": lambda: as_alice.get("/bench/uncached/wallets/me").status_code,
         "history": lambda: as_alice.get("/api/v1/wallets/me/transactions?limit=20").status_code,
         "spend": post(as_alice, "/api/v1/wallets/me/spend", {"asset": "GOLD", "amount": "1"}),
         "transfer": post(

@@ -3,6 +3,7 @@
 from django.db import transaction as db_transaction
 
 from core.errors import ValidationError
+from ledger.balance_cache import wallets_changed
 from ledger.locks import lock_user_accounts
 from ledger.models import Account, Asset
 from ledger.outbox import add_event
@@ -18,6 +19,7 @@ def open_user_accounts(*, user: WalletUser) -> list[Account]:
         [Account(user=user, asset=asset) for asset in Asset.objects.filter(active=True)],
         ignore_conflicts=True,
     )
+    wallets_changed([user.pk])
     return list(Account.objects.select_related("asset").filter(user=user).order_by("asset__code"))
 
 
