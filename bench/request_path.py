@@ -28,7 +28,8 @@ PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379. One run:
 5. pgbench again; the reference is the mean of both runs.
 6. bench/bulk_transfer.py --fresh --rows --bulk-rows (0 skips it).
 
-Scenarios: hello (GET /bench/hello); balance (GET wallets/me); spend (each
+Scenarios: hello (GET /bench/hello); balance (GET wallets/me); balance_uncached (the
+same read without the balance cache, bench/urls.py); spend (each
 connection spends 1 GOLD from its own wallet); hot (every connection spends from
 the same user's wallet, each with its own token of that user); earn (service
 accounts credit 0.01 COIN from REWARDS into the spenders' wallets); transfer (each
@@ -277,6 +278,12 @@ def build_scenarios(cast: dataset.Cast, connections: int) -> list[Scenario]:
     return [
         Scenario("hello", "DRF hello view", calls("GET", "/bench/hello", spenders), 200),
         Scenario("balance", "balance read", calls("GET", f"{api}/wallets/me", spenders), 200),
+        Scenario(
+            "balance_uncached",
+            "balance read, no cache",
+            calls("GET", "/bench/uncached/wallets/me", spenders),
+            200,
+        ),
         Scenario(
             "spend",
             "spend, own wallets",
@@ -677,12 +684,16 @@ def report(args, scenarios: list[Scenario], results: dict[str, Measured], pgbenc
         ("hot wallet ÷ spread", _div(rps.get("hot"), rps.get("spend")), ">=", 0.8),
         ("earn ÷ transfer", _div(rps.get("earn"), rps.get("transfer")), ">=", 0.9),
         ("balance read ÷ hello", _div(rps.get("balance"), rps.get("hello")), ">=", 0.5),
+        ("balance read, cache ÷ no cache",
+         _div(rps.get("balance"), rps.get("balance_uncached")), ">=", 1.0),
         ("history p99, busy user, 1 client (ms)", p99.get("history_busy_1"), "<", 20),
         ("history p99, single entry, 1 client (ms)", p99.get("history_single_1"), "<", 20),
         (f"history busy, {args.connections} conns ÷ balance read",
          _div(rps.get("history_busy"), rps.get("balance")), ">=", 0.5),
         (f"history single, {args.connections} conns ÷ balance read",
          _div(rps.get("history_single"), rps.get("balance")), ">=", 0.5),
+        (f"history busy, {args.connections} conns ÷ read, no cache",
+         _div(rps.get("history_busy"), rps.get("balance_uncached")), ">=", 0.5),
         ("bulk_transfer rows/s", bulk, ">=", 5000),
     ]  # fmt: skip
     width = max(len(name) for name, *_ in ratios) + 2

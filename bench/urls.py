@@ -1,4 +1,5 @@
-"""The service's URLs plus /bench/hello: the floor a DRF request stands on."""
+"""The service's URLs plus /bench/hello, the floor a DRF request stands on, and
+/bench/uncached/wallets/me, the balance read without the balance cache."""
 
 from django.urls import path
 from rest_framework.request import Request
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.urls import urlpatterns as service_urls
+from wallets.api.views.wallets import WalletView
 
 
 class HelloView(APIView):
@@ -16,4 +18,12 @@ class HelloView(APIView):
         return Response({"hello": "world"})
 
 
-urlpatterns = [path("bench/hello", HelloView.as_view()), *service_urls]
+class UncachedWalletView(WalletView):
+    use_cache = False
+
+
+urlpatterns = [
+    path("bench/hello", HelloView.as_view()),
+    path("bench/uncached/wallets/<str:user>", UncachedWalletView.as_view()),
+    *service_urls,
+]

@@ -38,6 +38,7 @@ from core.errors import (
     WalletFrozen,
 )
 from core.observability.metrics import record_postings
+from ledger.balance_cache import wallets_changed
 from ledger.events.catalogue import TRANSACTION_POSTED
 from ledger.events.envelope import iso
 from ledger.inserts import NewEntry, allocate_ids, write_postings
@@ -259,6 +260,7 @@ def _post(
 
     if accepted:
         _write(accepted, locked)
+        wallets_changed(leg.account.user_id for _, posting, _ in accepted for leg in posting.legs)
         record_postings(txn for txn, _, _ in accepted)  # metrics and logs, once committed
         if keep_entries:
             for txn, posting, entries in accepted:

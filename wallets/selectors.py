@@ -37,19 +37,32 @@ class HistoryRow:
 
 
 # The unfiltered pages, newest first, the ones most asked for: the same per-account reads
-# as _newest_per_account, written out once, since building that query with the ORM on
-# every request cost more CPU than PostgreSQL spends running it.
+# as _newest_per_account, written out once and joined with the owner's entries of each
+# transaction, so a page is one statement. Building it with the ORM on every request cost
+# more CPU than PostgreSQL spends running it.
 NEWEST_UNFILTERED = """
-SELECT t.id, t.type, t.reference, t.description, t.created_at FROM ledger_transaction t
-WHERE t.id IN (
-    SELECT unnest(ARRAY(
-        SELECT e.transaction_id FROM ledger_entry e
-        WHERE e.account_id = a.id AND e.asset_id = a.asset_id AND e.transaction_id < %s
-        ORDER BY e.transaction_id DESC LIMIT %s
-    ))
-    FROM ledger_account a WHERE a.user_id = %s
+WITH page AS (
+    SELECT t.id, t.type, t.reference, t.description, t.created_at FROM ledger_transaction t
+    WHERE t.id IN (
+        SELECT unnest(ARRAY(
+            SELECT e.transaction_id FROM ledger_entry e
+            WHERE e.account_id = a.id AND e.asset_id = a.asset_id AND e.transaction_id < %s
+            ORDER BY e.transaction_id DESC LIMIT %s
+        ))
+        FROM ledger_account a WHERE a.user_id = %s
+    )
+    ORDER BY t.id DESC LIMIT %s
 )
-ORDER BY t.id DESC LIMIT %s
+SELECT page.*, e.asset_id, e.amount, e.balance_after
+FROM page JOIN ledger_entry e ON e.transaction_id = page.id
+JOIN ledger_account a ON a.id = e.account_id AND a.user_id = %s
+ORDER BY page.id DESC, e.id
+"""
+# The owner's entries of a page's transactions (the filtered and older-first pages).
+OWNER_ENTRIES = """
+SELECT e.transaction_id, e.asset_id, e.amount, e.balance_after FROM ledger_entry e
+JOIN ledger_account a ON a.id = e.account_id AND a.user_id = %s
+WHERE e.transaction_id = ANY(%s) ORDER BY e.id
 """
 BEFORE_ALL = 2**63 - 1
 
@@ -67,16 +80,14 @@ def list_history(
 
     Newest first below transaction id `before` or, given `after`, oldest first above
     it; at most `limit`, each once (a convert touches two of the owner's accounts),
-    with all the owner's entries of it in `owner_entries`. Two statements, whatever the
-    ledger's size or the owner's share of it.
+    with all the owner's entries of it in `owner_entries`. At most two statements
+    (one for an unfiltered page newest first on PostgreSQL), whatever the ledger's
+    size or the owner's share of it.
     """
     if before is not None and after is not None:
         raise ValueError("before or after, not both")
     if entries is None and after is None and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            position = BEFORE_ALL if before is None else before
-            cursor.execute(NEWEST_UNFILTERED, [position, limit, owner.pk, limit])
-            return _with_owner_entries(owner, {row[0]: HistoryRow(*row) for row in cursor})
+        return _newest_unfiltered(owner.pk, BEFORE_ALL if before is None else before, limit)
     if entries is None:
         entries = Entry.objects.all()
     keyset = Q(transaction_id__gt=after) if after is not None else Q()
@@ -95,12 +106,31 @@ def list_history(
     return _with_owner_entries(owner, page)
 
 
+def _newest_unfiltered(owner_id: int, before: int, limit: int) -> list[HistoryRow]:
+    page: dict[int, HistoryRow] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(NEWEST_UNFILTERED, [before, limit, owner_id, limit, owner_id])
+        for txn_id, type_, reference, description, created_at, asset_id, amount, after in cursor:
+            row = page.get(txn_id)
+            if row is None:
+                row = page[txn_id] = HistoryRow(txn_id, type_, reference, description, created_at)
+            row.owner_entries.append(HistoryEntry(asset_by_id(asset_id), amount, after))
+    return list(page.values())
+
+
 def _with_owner_entries(owner: User, page: dict[int, HistoryRow]) -> list[HistoryRow]:
     """The rows of `page` (transaction id -> row, in order) with the owner's entries."""
-    owner_entries = Entry.objects.filter(account__user=owner, transaction_id__in=list(page))
-    for txn_id, asset_id, amount, balance_after in owner_entries.order_by("id").values_list(
-        "transaction_id", "asset_id", "amount", "balance_after"
-    ):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(OWNER_ENTRIES, [owner.pk, list(page)])
+            rows = cursor.fetchall()
+    else:
+        rows = list(
+            Entry.objects.filter(account__user=owner, transaction_id__in=list(page))
+            .order_by("id")
+            .values_list("transaction_id", "asset_id", "amount", "balance_after")
+        )
+    for txn_id, asset_id, amount, balance_after in rows:
         page[txn_id].owner_entries.append(
             HistoryEntry(asset_by_id(asset_id), amount, balance_after)
         )

@@ -121,6 +121,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# GET wallets/{user} answered from Redis (ledger/balance_cache.py): the most a cached
+# balance may lag a write whose invalidation was lost; 0 turns the cache off.
+BALANCE_CACHE_SECONDS = env_int("BALANCE_CACHE_SECONDS", 30)
 
 # Events leave through the outbox table; without AMQP_URL they are kept, not relayed.
 AMQP_URL = env_str("AMQP_URL")

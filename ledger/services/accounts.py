@@ -5,6 +5,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from core.errors import ValidationError
+from ledger.balance_cache import wallets_changed
 from ledger.events.catalogue import WALLET_CREATED, WALLET_FROZEN, WALLET_UNFROZEN
 from ledger.locks import lock_user_accounts
 from ledger.models import Account, AccountPurpose, Asset
@@ -35,6 +36,7 @@ def open_user_accounts(*, user: WalletUser) -> list[Account]:
                     },
                     key=user.pk,
                 )
+            wallets_changed([user.pk])
         return list(
             Account.objects.select_related("asset").filter(user=user).order_by("asset__code")
         )

@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.selectors import get_user
 from core.api import schema
 from core.api.pagination import NewestFirst
-from ledger.selectors import get_transaction_with_entries
+from ledger.selectors import get_transaction_with_entries, with_entries
 from rewards import selectors, services
 from rewards.api import serializers as io
 from rewards.leaderboard import get_leaderboard
@@ -34,9 +34,15 @@ def with_transaction(
     owner: User,
     status_code: int = status.HTTP_201_CREATED,
 ) -> Response:
-    """`instance` through `serializer_class`, with the transaction it posted read back with
-    its entries (balances shown from the owner's side)."""
-    instance.transaction = get_transaction_with_entries(instance.transaction_id)
+    """`instance` through `serializer_class`, with the transaction it posted and its
+    entries (balances shown from the owner's side): as the engine handed them to the
+    service when it just posted, else (a replay) read back in one go."""
+    posted = type(instance).transaction.is_cached(instance)
+    instance.transaction = (
+        with_entries(instance.transaction)
+        if posted
+        else get_transaction_with_entries(instance.transaction_id)
+    )
     body = serializer_class(instance, context=transaction_context(request, owner)).data
     return Response(body, status=status_code)
 

@@ -267,13 +267,18 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
         return format_amount(entry.balance_after, scale=entry.asset.scale)
 
     def to_representation(self, entry: HistoryEntry) -> dict:
-        """The declared fields, by hand: see TransactionSerializer.to_representation."""
-        scale = entry.asset.scale
-        return {
-            "asset": entry.asset.code,
-            "amount": format_amount(entry.amount, scale=scale),
-            "balance_after": format_amount(entry.balance_after, scale=scale),
-        }
+        return history_entry_body(entry)
+
+
+def history_entry_body(entry: HistoryEntry) -> dict:
+    """HistoryEntrySerializer's declared fields, by hand (see
+    TransactionSerializer.to_representation), without a serializer per row."""
+    scale = entry.asset.scale
+    return {
+        "asset": entry.asset.code,
+        "amount": format_amount(entry.amount, scale=scale),
+        "balance_after": format_amount(entry.balance_after, scale=scale),
+    }
 
 
 class HistoryRowSerializer(serializers.ModelSerializer):
@@ -287,14 +292,13 @@ class HistoryRowSerializer(serializers.ModelSerializer):
 
     def to_representation(self, txn: HistoryRow) -> dict:
         """The declared fields, by hand: a page is up to 200 of these."""
-        entry_row = HistoryEntrySerializer().to_representation
         return {
             "id": txn.pk,
             "type": txn.type,
             "reference": txn.reference,
             "description": txn.description,
             "created_at": DATETIME.to_representation(txn.created_at),
-            "entries": [entry_row(entry) for entry in txn.owner_entries],
+            "entries": [history_entry_body(entry) for entry in txn.owner_entries],
         }
 
 

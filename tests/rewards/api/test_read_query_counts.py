@@ -1,7 +1,11 @@
 """The rewards catalog and a user's redemptions cost a fixed number of statements,
 however many rows they show."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rewards.models import Item, Reward, Task
 from rewards.services import redeem_reward
@@ -47,3 +51,14 @@ def test_redemptions_are_three_statements_and_only_the_callers(
 
     rows = response.json()["results"]
     assert [len(row["vouchers"]) for row in rows] == [3, 2, 1]  # newest first
+
+
+def test_a_check_in_answers_from_what_the_engine_posted(alice, as_alice):
+    with CaptureQueriesContext(connection) as queries:
+        response = as_alice.post(f"{API}checkin")
+
+    assert response.status_code == 201
+    assert response.json()["transaction"]["entries"]
+    # nothing reads the transaction's entries back after the engine wrote them
+    reads_entries = re.compile(r'FROM\s+"?ledger_entry"?\s+(INNER|LEFT|WHERE)')
+    assert not [q["sql"] for q in queries if reads_entries.search(q["sql"])]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.utils import timezone
 
 from ledger.models import AccountPurpose, Transaction, TransactionType
@@ -138,14 +139,16 @@ def test_history_of_a_user_with_few_entries_among_many_is_a_full_page(as_alice, 
 
 def test_history_page_query_count_is_pinned(as_alice, busy_alice, django_assert_num_queries):
     cursor = as_alice.get(f"{HISTORY}?limit=3").json()["next"]
+    # An unfiltered page on PostgreSQL reads the page and the owner's entries together.
+    together = 1 if connection.vendor == "postgresql" else 0
 
-    # the user (JWT), the page's transactions, the owner's entries of them with assets
-    for url in (
-        f"{HISTORY}?limit=50",
-        cursor,
-        f"{HISTORY}?asset=GOLD&type=convert&since=2026-01-01&search=&limit=7",
+    # the user (JWT), the page's transactions, the owner's entries of them
+    for url, queries in (
+        (f"{HISTORY}?limit=50", 3 - together),
+        (cursor, 3 - together),
+        (f"{HISTORY}?asset=GOLD&type=convert&since=2026-01-01&search=&limit=7", 3),
     ):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(queries):
             response = as_alice.get(url)
         assert response.status_code == 200
 
