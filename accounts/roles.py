@@ -28,7 +28,7 @@ STAFF = "staff"
 
 
 # Apps whose rows the back office shows; support and staff may view all of them.
-BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards"]
+BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards", "jobs"]
 # What staff may edit in the admin: configuration, never ledger rows (those are read-only
 # for everyone; value moves only through the admin actions).
 STAFF_EDITS = [
@@ -59,7 +59,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
     SERVICE: [CREDIT_ANY_WALLET, HOLD_ANY_WALLET, REPORT_ACTIVITY],
     SUPPORT: [VIEW_ANY_WALLET],
-    STAFF: [*WALLET_POWERS, FREEZE_WALLET, *STAFF_EDITS],
+    STAFF: [*WALLET_POWERS, FREEZE_WALLET, *STAFF_EDITS, "jobs.start_job"],
 }
 VIEWS_BACK_OFFICE = {SUPPORT, STAFF}
 

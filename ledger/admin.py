@@ -13,7 +13,9 @@ from django.utils.html import format_html, format_html_join
 
 from core.admin import ReasonForm, confirmed_action
 from core.amounts import format_amount, to_signed_minor_units
+from core.exports import ExportsMixin
 from ledger import permissions, services
+from ledger.exports import EntryResource, TransactionResource, WalletStatementMixin, with_entries
 from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
@@ -198,7 +200,7 @@ class AdjustmentForm(ReasonForm):
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(WalletStatementMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "owner",
@@ -225,6 +227,7 @@ class AccountAdmin(ReadOnlyAdmin):
         "pending_holds",
         "open_lots",
         "recent_entries",
+        "statement",
         "created_at",
     ]
     fields = readonly_fields
@@ -383,7 +386,9 @@ class EntryInline(AmountsInUnits, admin.TabularInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(ExportsMixin, ReadOnlyAdmin):
+    export_resource = TransactionResource
+
     list_display = [
         "id",
         "type",
@@ -401,6 +406,9 @@ class TransactionAdmin(ReadOnlyAdmin):
     inlines = [EntryInline]
     actions = ["reverse"]
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
+
+    def get_export_queryset(self, request, queryset: QuerySet) -> QuerySet:
+        return with_entries(queryset)
 
     def has_reverse_permission(self, request) -> bool:
         return request.user.has_perm(permissions.REVERSE_TRANSACTION)
@@ -429,7 +437,9 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
+class EntryAdmin(ExportsMixin, ReadOnlyAdmin):
+    export_resource = EntryResource
+
     amounts = {"amount": "asset", "balance_after": "asset"}
     list_display = [
         "id",
