@@ -19,9 +19,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.options import IncorrectLookupParameters, ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import (
@@ -108,15 +108,20 @@ def export_response(
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     # A workbook is a zip whose directory comes last: it is written whole, then sent.
-    spool = tempfile.TemporaryFile()
+    # FileResponse closes it once sent, and a TemporaryFile is gone when closed.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115
     write_xlsx(rows, spool, title=name)
     spool.seek(0)
-    return FileResponse(
-        spool, as_attachment=True, filename=filename, content_type=FORMATS["xlsx"]
-    )
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=FORMATS["xlsx"])
 
 
-class ExportsMixin:
+if TYPE_CHECKING:  # a ModelAdmin mixin: typed as one, without being one at run time
+    _AdminBase = ModelAdmin
+else:
+    _AdminBase = object
+
+
+class ExportsMixin(_AdminBase):
     """ModelAdmin mixin: "Export CSV" and "Export XLSX" on the list, exporting the list
     as it is filtered, searched and ordered. Needs view permission only: an export reads."""
 
@@ -125,15 +130,15 @@ class ExportsMixin:
     change_list_template = "admin/exports/change_list.html"
 
     def get_urls(self) -> list:
-        opts = self.model._meta  # type: ignore[attr-defined]
-        view = self.admin_site.admin_view(self.export_view)  # type: ignore[attr-defined]
+        opts = self.model._meta
+        view = self.admin_site.admin_view(self.export_view)
         return [
             path(
                 "export/<str:format>/",
                 view,
                 name=f"{opts.app_label}_{opts.model_name}_export",
             ),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def get_export_queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -143,13 +148,13 @@ class ExportsMixin:
     def export_view(self, request: HttpRequest, format: str):
         if format not in FORMATS:
             raise Http404(f"no export format {format!r}")
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+        if not self.has_view_permission(request):
             raise PermissionDenied
         # The changelist applies the list's filters, search and ordering from the query string.
         try:
-            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+            changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseBadRequest("The list's filters are not valid.")
         queryset = self.get_export_queryset(request, changelist.queryset)
-        name = self.export_name or str(self.model._meta.verbose_name_plural)  # type: ignore[attr-defined]
+        name = self.export_name or str(self.model._meta.verbose_name_plural)
         return export_response(queryset, self.export_resource(), name=name, format=format)

@@ -220,4 +220,3 @@ class JobAdmin(admin.ModelAdmin):
                 cost=format_amount(cost, scale=campaign.asset.scale),
             ),
         )
-

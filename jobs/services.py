@@ -70,7 +70,10 @@ def check_bulk_file(path: Path) -> BulkCheck:
     for row in bulk.read_rows(path, assets):
         if isinstance(row, bulk.Row):
             minor[row.asset] = minor.get(row.asset, 0) + row.amount
-    check.totals = {a.code: format_amount(v, scale=a.scale) for a, v in sorted(minor.items(), key=lambda i: i[0].code)}
+    check.totals = {
+        a.code: format_amount(v, scale=a.scale)
+        for a, v in sorted(minor.items(), key=lambda i: i[0].code)
+    }
     return check
 
 

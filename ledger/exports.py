@@ -3,6 +3,7 @@ entries, and one wallet's statement. Amounts are Decimals in the asset's units, 
 admin shows them; a transaction's amount is what it credited, per asset."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -24,7 +25,7 @@ def units(value: int | None, scale: int) -> Decimal | None:
 
 def holder(account: Account) -> str:
     """Who holds an account: the user's email, or the system purpose (and label)."""
-    if account.user_id:
+    if account.user is not None:
         return account.user.email
     return f"{account.purpose}:{account.label}" if account.label else account.purpose
 
@@ -71,7 +72,7 @@ class TransactionResource(Resource):
         return "; ".join(holder(e.account) for e in txn.entries.all() if e.amount > 0)
 
     def dehydrate_initiated_by(self, txn: Transaction) -> str:
-        return txn.initiated_by.email if txn.initiated_by_id else ""
+        return txn.initiated_by.email if txn.initiated_by is not None else ""
 
 
 class EntryResource(Resource):
@@ -122,21 +123,27 @@ def statement_entries(account: Account) -> QuerySet[Entry]:
     )
 
 
-class WalletStatementMixin:
+if TYPE_CHECKING:  # a ModelAdmin mixin: typed as one, without being one at run time
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class WalletStatementMixin(_AdminBase):
     """AccountAdmin mixin: a wallet's statement as CSV or XLSX, linked from its page."""
 
     def get_urls(self) -> list:
-        view = self.admin_site.admin_view(self.statement_view)  # type: ignore[attr-defined]
+        view = self.admin_site.admin_view(self.statement_view)
         return [
             path("<int:pk>/statement/<str:format>/", view, name="ledger_account_statement"),
-            *super().get_urls(),  # type: ignore[misc]
+            *super().get_urls(),
         ]
 
     def statement_view(self, request: HttpRequest, pk: int, format: str):
         if format not in FORMATS:
             raise Http404(f"no export format {format!r}")
         account = Account.objects.select_related("asset", "user").filter(pk=pk).first()
-        if account is None or not self.has_view_permission(request, account):  # type: ignore[attr-defined]
+        if account is None or not self.has_view_permission(request, account):
             raise PermissionDenied
         name = f"statement-{account.pk}-{account.asset.code}"
         return export_response(

@@ -89,6 +89,7 @@ class CampaignAdmin(ConfigAdmin):
     list_display = ["name", "asset", "amount", "audience", "status", "created_at", "finished_at"]
     list_filter = ["status", "audience", "asset"]
     search_fields = ["name"]
+    exclude = ["users"]  # set by uploading a list (CampaignForm.audience_file)
     readonly_fields = ["status", "paid_up_to_user", "finished_at", "audience_and_cost"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -28,6 +28,16 @@ from rewards.periods import wallet_today
 from wallets.services import get_wallets
 
 Progress = Callable[[int, int], None]
+# What a user does (or is paid for doing); grants, expiry and staff corrections are not activity.
+USER_ACTIVITY = [
+    TransactionType.TOPUP,
+    TransactionType.EARN,
+    TransactionType.SPEND,
+    TransactionType.TRANSFER,
+    TransactionType.CONVERT,
+    TransactionType.REDEEM,
+    TransactionType.CAPTURE,
+]
 BATCH = 200
 CHECKPOINT_EVERY = 200
 
@@ -61,7 +71,9 @@ def segment(users: QuerySet[User], campaign: Campaign) -> QuerySet[User]:
     """The users matching each of the campaign's segment filters that is set. Balances
     and activity come from the wallet rows and the daily totals, never the entries."""
     if campaign.joined_since:
-        midnight = datetime.combine(campaign.joined_since, time.min, tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE))
+        midnight = datetime.combine(
+            campaign.joined_since, time.min, tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE)
+        )
         users = users.filter(date_joined__gte=midnight)
     if campaign.segment_asset_id:
         wallets = Account.objects.filter(asset_id=campaign.segment_asset_id, user__isnull=False)
@@ -71,7 +83,7 @@ def segment(users: QuerySet[User], campaign: Campaign) -> QuerySet[User]:
             wallets = wallets.filter(balance__lte=campaign.balance_max)
         users = users.filter(pk__in=wallets.values("user_id"))
     if campaign.active_since:
-        active = DailyTotal.objects.filter(day__gte=campaign.active_since)
+        active = DailyTotal.objects.filter(day__gte=campaign.active_since, type__in=USER_ACTIVITY)
         users = users.filter(pk__in=active.values("account__user_id"))
     return users
 

@@ -62,7 +62,7 @@ def read_audience(upload: UploadedFile) -> tuple[set[int], list[str]]:
 
 
 def _first_cells(upload: UploadedFile) -> Iterator[tuple[int, str]]:
-    text = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+    text = io.TextIOWrapper(upload.open("rb"), encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     for row in reader:
         cell = row[0].strip() if row else ""
@@ -106,9 +106,7 @@ class CampaignForm(amounts_form({"amount": "asset"})):  # type: ignore[misc]
             if errors:
                 shown = errors[:SHOWN_ERRORS]
                 more = len(errors) - len(shown)
-                self.add_error(
-                    "audience_file", [*shown, *([f"and {more} more"] if more else [])]
-                )
+                self.add_error("audience_file", [*shown, *([f"and {more} more"] if more else [])])
             self.audience_ids = ids
         audience = data.get("audience")
         if audience == Campaign.Audience.EXPLICIT and not upload and not self._has_list():

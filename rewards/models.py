@@ -289,7 +289,7 @@ class Campaign(models.Model):
     active_since = models.DateField(
         null=True,
         blank=True,
-        help_text="Segment: with a transaction on or after this day (WALLET_TIME_ZONE).",
+        help_text="Segment: active (earned, spent, topped up, transferred...) on or after.",
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
     paid_up_to_user = models.BigIntegerField(default=0, help_text="Resume point of the run.")

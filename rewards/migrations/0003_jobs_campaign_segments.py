@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='campaign',
             name='active_since',
-            field=models.DateField(blank=True, help_text='Segment: with a transaction on or after this day (WALLET_TIME_ZONE).', null=True),
+            field=models.DateField(blank=True, help_text='Segment: active (earned, spent, topped up, transferred...) on or after.', null=True),
         ),
         migrations.AddField(
             model_name='campaign',

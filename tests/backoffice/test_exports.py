@@ -13,8 +13,8 @@ from ledger.models import AccountPurpose, Transaction, TransactionType
 from ledger.posting import Leg, Posting, post_batch
 from ledger.reference import get_system_account
 from ledger.services import adjust
-from rewards.services import redeem_reward
 from rewards.models import Reward
+from rewards.services import redeem_reward
 from tests.factories import fund, spend, wallet
 
 pytestmark = pytest.mark.django_db
