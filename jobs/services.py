@@ -163,7 +163,7 @@ def dispatch(job_id: int) -> None:
     if runner == "celery":
         from jobs.tasks import run_job  # the Celery app loads only where it is used
 
-        run_job.delay(job_id)
+        run_job.apply_async((job_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
     elif runner == "thread":
         threading.Thread(target=_in_thread, args=(job_id,), daemon=True).start()
     else:
