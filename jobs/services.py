@@ -218,8 +218,8 @@ def _progress(job: Job) -> Callable[[int, int | None], None]:
 def _finish(job: Job, status: str, summary: dict | None = None, errors: list | None = None):
     fields: dict = {"status": status, "finished_at": timezone.now(), "errors": errors or []}
     if summary is not None:
+        fields["done"] = summary.pop("done", job.total)
         fields["summary"] = {**job.summary, **summary}
-        fields["done"] = summary.get("done", job.total)
     Job.objects.filter(pk=job.pk).update(**fields)
 
 
