@@ -161,7 +161,7 @@ def rerun_job(job: Job, *, by: User) -> None:
 def dispatch(job_id: int) -> None:
     runner = settings.JOBS_RUNNER
     if runner == "celery":
-        from jobs.tasks import run_job  # the Celery app loads only where it is used
+        from jobs.tasks import run_job  # jobs.tasks imports this module
 
         run_job.apply_async((job_id,), queue=settings.CELERY_TASK_DEFAULT_QUEUE)
     elif runner == "thread":
