@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -102,10 +103,25 @@ def downloaded(folder: Path, suffix: str, timeout: float = 20) -> Path:
     raise AssertionError(f"no {suffix} file downloaded: {list(folder.iterdir())}")
 
 
-def wait_for_job(browser, timeout: float = 60) -> str:
-    """The job's page polls its state and reloads once it has finished."""
-    WebDriverWait(browser, timeout).until(
-        lambda driver: driver.find_element(By.ID, "job-status").text in ("Done", "Failed")
+# The job's page reloads itself: an element found just before may be gone when read.
+RELOADING = (NoSuchElementException, StaleElementReferenceException)
+
+
+def shown(browser, element_id: str, timeout: float = 30):
+    """The element once the page showing it has loaded (a loaded machine can be slow)."""
+    return WebDriverWait(browser, timeout, ignored_exceptions=RELOADING).until(
+        lambda driver: driver.find_element(By.ID, element_id)
+    )
+
+
+def wait_for_job(browser, timeout: float = 90) -> str:
+    """The job's page polls its state and reloads once it has finished; data-status is
+    the server's, so it is final only on the reloaded page."""
+    WebDriverWait(browser, timeout, ignored_exceptions=RELOADING).until(
+        lambda driver: (
+            driver.find_element(By.ID, "job-status").get_attribute("data-status")
+            in ("DONE", "FAILED")
+        )
     )
     return browser.find_element(By.ID, "job-status").text
 
@@ -143,7 +159,7 @@ def test_operator_uploads_a_bulk_file_fixes_it_and_watches_it_finish(
     browser.find_element(By.ID, "new-bulk-transfer").click()
     browser.find_element(By.NAME, "file").send_keys(str(bad))
     browser.find_element(By.ID, "validate").click()
-    errors = browser.find_element(By.ID, "validation-errors")
+    errors = shown(browser, "validation-errors")
     screenshot(browser, "bulk-upload-bad-row")
     assert "1 bad row" in errors.text
     assert browser.find_element(By.CSS_SELECTOR, ".bad-row .line").text == "3"
@@ -154,7 +170,7 @@ def test_operator_uploads_a_bulk_file_fixes_it_and_watches_it_finish(
     fixed.write_text(bad.read_text().replace("GOLD,-5,", "GOLD,5,"))
     browser.find_element(By.NAME, "file").send_keys(str(fixed))
     browser.find_element(By.ID, "validate").click()
-    summary = browser.find_element(By.ID, "job-summary").text
+    summary = shown(browser, "job-summary").text
     assert "15 GOLD" in summary and "2.50 COIN" in summary
     screenshot(browser, "bulk-job-ready")
     browser.find_element(By.ID, "start-job").click()
@@ -175,9 +191,9 @@ def test_operator_starts_a_campaign_and_watches_it_run(browser, live_server, ope
     log_in(browser, live_server)
 
     browser.get(f"{live_server.url}/admin/rewards/campaign/{drive.pk}/change/")
-    assert browser.find_element(By.ID, "audience-size").text == "3"
+    assert shown(browser, "audience-size").text == "3"
     browser.find_element(By.LINK_TEXT, "Start the campaign").click()
-    assert browser.find_element(By.ID, "audience-cost").text == "6.00 COIN"
+    assert shown(browser, "audience-cost").text == "6.00 COIN"
     screenshot(browser, "campaign-start")
     browser.find_element(By.ID, "start").click()
 
