@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 RUN useradd --create-home --uid 1000 wallet \
-    && install -d -o wallet -g wallet "$PROMETHEUS_MULTIPROC_DIR"
+    && install -d -o wallet -g wallet "$PROMETHEUS_MULTIPROC_DIR" /app/media
 COPY pyproject.toml ./
 COPY core ./core
 COPY config ./config
@@ -18,6 +18,7 @@ COPY accounts ./accounts
 COPY ledger ./ledger
 COPY wallets ./wallets
 COPY rewards ./rewards
+COPY jobs ./jobs
 COPY templates ./templates
 COPY fixtures ./fixtures
 COPY manage.py ./

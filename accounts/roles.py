@@ -29,7 +29,7 @@ STAFF = "staff"
 
 
 # Apps whose rows the back office shows; support and staff may view all of them.
-BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards", "payments"]
+BACK_OFFICE_APPS = ["accounts", "ledger", "wallets", "rewards", "payments", "jobs"]
 # What staff may edit in the admin: configuration, never ledger rows (those are read-only
 # for everyone; value moves only through the admin actions).
 STAFF_EDITS = [
@@ -61,6 +61,8 @@ REFUND_PAYMENT = "payments.refund_payment"
 VIEW_ANY_PAYMENT = "payments.view_any_payment"
 MANAGE_WITHDRAWALS = "payments.manage_withdrawals"
 DECIDE_APPROVAL = "payments.decide_approval"
+# Back-office jobs (jobs/): starting a bulk transfer or a campaign from the admin.
+START_JOB = "jobs.start_job"
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER: [],
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         VIEW_ANY_PAYMENT,
         MANAGE_WITHDRAWALS,
         DECIDE_APPROVAL,
+        START_JOB,
     ],
 }
 VIEWS_BACK_OFFICE = {SUPPORT, STAFF}

@@ -33,7 +33,9 @@ from core.admin import (
     link,
 )
 from core.amounts import format_amount, to_signed_minor_units
+from core.exports import ExportsMixin
 from ledger import approvals, permissions, services
+from ledger.exports import EntryResource, TransactionResource, WalletStatementMixin, with_entries
 from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
@@ -327,7 +329,7 @@ class AccountKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(WalletStatementMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "owner",
@@ -355,6 +357,7 @@ class AccountAdmin(ReadOnlyAdmin):
         "pending_holds",
         "open_lots",
         "recent_entries",
+        "statement",
         "created_at",
     ]
     fields = readonly_fields
@@ -689,7 +692,9 @@ def moved(txn: Transaction) -> list[tuple[Asset, int]]:
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(ExportsMixin, ReadOnlyAdmin):
+    export_resource = TransactionResource
+
     list_display = [
         "id",
         "type",
@@ -766,6 +771,9 @@ class TransactionAdmin(ReadOnlyAdmin):
             ),
         )
 
+    def get_export_queryset(self, request, queryset: QuerySet) -> QuerySet:
+        return with_entries(queryset)
+
     def has_reverse_permission(self, request, object_id: str | None = None) -> bool:
         return request.user.has_perm(permissions.REVERSE_TRANSACTION)
 
@@ -788,7 +796,9 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyAdmin):
+class EntryAdmin(ExportsMixin, ReadOnlyAdmin):
+    export_resource = EntryResource
+
     amounts = {"amount": "asset", "balance_after": "asset"}
     list_display = [
         "id",

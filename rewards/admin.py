@@ -1,7 +1,14 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
+from core.amounts import format_amount
+from core.exports import ExportsMixin
 from ledger.admin import AmountsInUnits, ReadOnlyAdmin
+from rewards.campaigns import audience_cost
+from rewards.exports import RedemptionResource, for_export
+from rewards.forms import CampaignForm
 from rewards.models import (
     ActivityEvent,
     Campaign,
@@ -83,8 +90,31 @@ class CampaignAdmin(ConfigAdmin):
     list_display = ["name", "asset", "amount", "audience", "status", "created_at", "finished_at"]
     list_filter = ["status", "audience", "asset"]
     search_fields = ["name"]
-    filter_horizontal = ["users"]
-    readonly_fields = ["status", "paid_up_to_user", "finished_at"]
+    exclude = ["users"]  # set by uploading a list (CampaignForm.audience_file)
+    readonly_fields = ["status", "paid_up_to_user", "finished_at", "audience_and_cost"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The audience is a segment or an uploaded list: no picker over every user.
+        return super().get_form(request, obj, change, **{**kwargs, "form": CampaignForm})
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        form.save_audience(form.instance)
+
+    @admin.display(description="audience and cost")
+    def audience_and_cost(self, campaign: Campaign) -> str:
+        if campaign.pk is None:
+            return "Shown once saved."
+        users, cost = audience_cost(campaign)
+        start = reverse("admin:jobs_job_start_campaign", args=[campaign.pk])
+        return format_html(
+            '<span id="audience-size">{}</span> users to pay, '
+            '<span id="audience-cost">{} {}</span> in all. <a href="{}">Start the campaign</a>',
+            users,
+            format_amount(cost, scale=campaign.asset.scale),
+            campaign.asset.code,
+            start,
+        )
 
 
 class VoucherInline(TabularInline):
@@ -98,12 +128,16 @@ class VoucherInline(TabularInline):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyAdmin):
+class RedemptionAdmin(ExportsMixin, ReadOnlyAdmin):
+    export_resource = RedemptionResource
     list_display = ["id", "user", "reward", "quantity", "transaction", "created_at"]
     list_filter = ["reward__kind"]
     search_fields = ["user__email", "vouchers__code"]
     list_select_related = ["user", "reward"]
     inlines = [VoucherInline]
+
+    def get_export_queryset(self, request, queryset):
+        return for_export(queryset)
 
 
 @admin.register(Purchase)

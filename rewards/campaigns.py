@@ -10,14 +10,16 @@ its active bonus only once it is over, unless forced.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import batched
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from ledger.models import AccountPurpose, Asset, DailyTotal, TransactionType
+from ledger.models import Account, AccountPurpose, Asset, DailyTotal, TransactionType
 from ledger.posting import Leg, Posted, Posting, Refused, Replayed, post_batch
 from ledger.reference import get_system_account
 from rewards.errors import CampaignDone, PeriodNotOver
@@ -26,6 +28,16 @@ from rewards.periods import wallet_today
 from wallets.services import get_wallets
 
 Progress = Callable[[int, int], None]
+# What a user does (or is paid for doing); grants, expiry and staff corrections are not activity.
+USER_ACTIVITY = [
+    TransactionType.TOPUP,
+    TransactionType.EARN,
+    TransactionType.SPEND,
+    TransactionType.TRANSFER,
+    TransactionType.CONVERT,
+    TransactionType.REDEEM,
+    TransactionType.CAPTURE,
+]
 BATCH = 200
 CHECKPOINT_EVERY = 200
 
@@ -41,6 +53,8 @@ def campaign_audience(campaign: Campaign) -> QuerySet[User]:
     active = User.objects.filter(is_active=True)
     if campaign.audience == Campaign.Audience.EXPLICIT:
         return active.filter(pk__in=campaign.users.values("pk"))
+    if campaign.audience == Campaign.Audience.SEGMENT:
+        return segment(active.filter(groups__name="customer"), campaign)
     if campaign.audience == Campaign.Audience.MIN_EARN_EVENTS:
         earners = (
             DailyTotal.objects.filter(type=TransactionType.EARN)
@@ -51,6 +65,33 @@ def campaign_audience(campaign: Campaign) -> QuerySet[User]:
         )
         return active.filter(pk__in=earners)
     return active.filter(groups__name="customer")
+
+
+def segment(users: QuerySet[User], campaign: Campaign) -> QuerySet[User]:
+    """The users matching each of the campaign's segment filters that is set. Balances
+    and activity come from the wallet rows and the daily totals, never the entries."""
+    if campaign.joined_since:
+        midnight = datetime.combine(
+            campaign.joined_since, time.min, tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE)
+        )
+        users = users.filter(date_joined__gte=midnight)
+    if campaign.segment_asset_id:
+        wallets = Account.objects.filter(asset_id=campaign.segment_asset_id, user__isnull=False)
+        if campaign.balance_min is not None:
+            wallets = wallets.filter(balance__gte=campaign.balance_min)
+        if campaign.balance_max is not None:
+            wallets = wallets.filter(balance__lte=campaign.balance_max)
+        users = users.filter(pk__in=wallets.values("user_id"))
+    if campaign.active_since:
+        active = DailyTotal.objects.filter(day__gte=campaign.active_since, type__in=USER_ACTIVITY)
+        users = users.filter(pk__in=active.values("account__user_id"))
+    return users
+
+
+def audience_cost(campaign: Campaign) -> tuple[int, int]:
+    """(users still to pay, what paying them costs in minor units of the campaign's asset)."""
+    remaining = campaign_audience(campaign).filter(pk__gt=campaign.paid_up_to_user).count()
+    return remaining, remaining * campaign.amount
 
 
 def pay_each_once(

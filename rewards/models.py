@@ -246,10 +246,14 @@ class CheckIn(models.Model):
 
 
 class Campaign(models.Model):
+    """A bonus paid once to each user of an audience. The audience is a rule (every
+    customer, earners, a segment) or an uploaded list, never picked user by user."""
+
     class Audience(models.TextChoices):
         ALL_ACTIVE = "ALL_ACTIVE", "All active users"
         MIN_EARN_EVENTS = "MIN_EARN_EVENTS", "Users with at least N earn events"
-        EXPLICIT = "EXPLICIT", "An explicit list of users"
+        SEGMENT = "SEGMENT", "A segment of customers (the filters below)"
+        EXPLICIT = "EXPLICIT", "An uploaded list of users"
 
     class Status(models.TextChoices):
         DRAFT = "DRAFT"
@@ -265,6 +269,27 @@ class Campaign(models.Model):
     min_earn_events = models.PositiveIntegerField(default=1)
     users = models.ManyToManyField(
         USER, blank=True, related_name="+", help_text="For the explicit audience."
+    )
+    # The segment: customers matching every filter given (an empty one does not filter).
+    segment_asset = models.ForeignKey(
+        Asset,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Segment: customers holding a wallet of this asset, in the balance range.",
+    )
+    balance_min = models.BigIntegerField(
+        null=True, blank=True, help_text="Segment: at least this balance of the segment asset."
+    )
+    balance_max = models.BigIntegerField(
+        null=True, blank=True, help_text="Segment: at most this balance of the segment asset."
+    )
+    joined_since = models.DateField(null=True, blank=True, help_text="Segment: joined on or after.")
+    active_since = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Segment: active (earned, spent, topped up, transferred...) on or after.",
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
     paid_up_to_user = models.BigIntegerField(default=0, help_text="Resume point of the run.")

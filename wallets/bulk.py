@@ -21,13 +21,13 @@ from pathlib import Path
 
 from accounts.models import User
 from core.amounts import to_minor_units
+from core.csv_output import SafeWriter
 from core.errors import DomainError
 from ledger.batches import ParallelPoster, PostedBatch
 from ledger.models import SYSTEM_PURPOSES, Account, AccountPurpose, Asset
 from ledger.models import TransactionType as T
 from ledger.posting import Leg, Posted, Posting, Refused, Replayed
 from ledger.reference import get_system_account
-from wallets.csv_output import SafeWriter
 from wallets.services import CREDIT_SOURCES, get_wallets
 
 COLUMNS = ["from", "to", "asset", "amount", "reference"]

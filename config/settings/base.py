@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "wallets",
     "rewards",
     "payments",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -268,3 +269,22 @@ UNFOLD = {
         "navigation": "config.admin.sidebar_navigation",
     },
 }
+
+# Back-office jobs (jobs/): bulk transfers and campaigns started from the admin. With a
+# broker they are Celery tasks on RabbitMQ, run by `celery -A config worker`; without
+# one (the embedded default) in a thread of the web process. Progress lives in the Job
+# row, so no result backend is kept.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or AMQP_URL
+JOBS_RUNNER = env_str("JOBS_RUNNER") or ("celery" if CELERY_BROKER_URL else "thread")
+CELERY_TASK_DEFAULT_QUEUE = env_str("JOBS_QUEUE", "wallet.jobs")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+# One job at a time per worker process: a long job never holds a second one back.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Uploaded bulk files and job results. Several workers on several machines need one
+# storage they all reach: a shared volume here, or an object store in STORAGES.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+MEDIA_URL = "media/"

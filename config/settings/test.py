@@ -2,6 +2,7 @@
 SQLite; a fast hasher, no pool."""
 
 import secrets
+import tempfile
 from pathlib import Path
 
 from config.env import database_from_url, env_str
@@ -49,3 +50,8 @@ WHITENOISE_USE_FINDERS = True
 
 # Plain text, warnings and errors only: a test that needs a line raises its logger's level.
 LOGGING = logging_settings(style="plain", level=env_str("LOG_LEVEL", "WARNING"))
+
+# Uploads and job results of this run; a worker started by a test is given the same.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or tempfile.mkdtemp(prefix="wallet-test-media-"))
+# Jobs run in the caller unless a test asks for a thread or a Celery worker.
+JOBS_RUNNER = env_str("TEST_JOBS_RUNNER", "inline")

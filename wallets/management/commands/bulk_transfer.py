@@ -3,10 +3,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.csv_output import SafeWriter
 from ledger.management.arguments import positive
 from ledger.management.progress import ProgressLine
 from wallets.bulk import BATCH, COLUMNS, WORKERS, post_file, validate
-from wallets.csv_output import SafeWriter
 
 
 class Command(BaseCommand):

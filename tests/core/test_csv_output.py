@@ -4,7 +4,7 @@ from io import StringIO
 
 import pytest
 
-from wallets.csv_output import SafeWriter, neutralise
+from core.csv_output import SafeWriter, neutralise
 
 
 @pytest.mark.parametrize("cell", ["=1+2", "+1", "-5", "@SUM(A1)", "\t=1", "\r=1", "-"])

@@ -1,0 +1,159 @@
+"""What the ledger's admin lists export (core.exports streams them): transactions,
+entries, and one wallet's statement. Amounts are Decimals in the asset's units, as the
+admin shows them; a transaction's amount is what it credited, per asset."""
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
+from import_export.fields import Field
+from import_export.resources import Resource
+
+from core.amounts import format_amount
+from core.exports import FORMATS, export_response
+from ledger.models import Account, Entry, Transaction
+
+
+def units(value: int | None, scale: int) -> Decimal | None:
+    return None if value is None else Decimal(format_amount(value, scale=scale))
+
+
+def holder(account: Account) -> str:
+    """Who holds an account: the user's email, or the system purpose (and label)."""
+    if account.user is not None:
+        return account.user.email
+    return f"{account.purpose}:{account.label}" if account.label else account.purpose
+
+
+def with_entries(transactions: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """Transactions with their entries, parties and assets fetched a chunk at a time."""
+    entries = Entry.objects.select_related("account__user", "asset").order_by("id")
+    return transactions.select_related("initiated_by").prefetch_related(
+        Prefetch("entries", entries)
+    )
+
+
+class TransactionResource(Resource):
+    id = Field(attribute="id", column_name="id")
+    created_at = Field(attribute="created_at", column_name="created_at")
+    type = Field(attribute="type", column_name="type")
+    amount = Field(column_name="amount")
+    asset = Field(column_name="asset")
+    source = Field(column_name="from")
+    target = Field(column_name="to")
+    reference = Field(attribute="reference", column_name="reference")
+    description = Field(attribute="description", column_name="description")
+    initiated_by = Field(column_name="initiated_by")
+    idempotency_key = Field(attribute="idempotency_key", column_name="idempotency_key")
+    reverses = Field(attribute="reverses_id", column_name="reverses")
+
+    def _credits(self, txn: Transaction) -> list[Entry]:
+        return [entry for entry in txn.entries.all() if entry.amount > 0]
+
+    def dehydrate_amount(self, txn: Transaction) -> Decimal | str:
+        credits = self._credits(txn)
+        assets = {entry.asset_id for entry in credits}
+        if len(assets) != 1:  # a conversion credits two assets: see its entries
+            return "; ".join(f"{units(e.amount, e.asset.scale)} {e.asset.code}" for e in credits)
+        return units(sum(entry.amount for entry in credits), credits[0].asset.scale) or Decimal(0)
+
+    def dehydrate_asset(self, txn: Transaction) -> str:
+        return ";".join(sorted({entry.asset.code for entry in txn.entries.all()}))
+
+    def dehydrate_source(self, txn: Transaction) -> str:
+        return "; ".join(holder(e.account) for e in txn.entries.all() if e.amount < 0)
+
+    def dehydrate_target(self, txn: Transaction) -> str:
+        return "; ".join(holder(e.account) for e in txn.entries.all() if e.amount > 0)
+
+    def dehydrate_initiated_by(self, txn: Transaction) -> str:
+        return txn.initiated_by.email if txn.initiated_by is not None else ""
+
+
+class EntryResource(Resource):
+    id = Field(attribute="id", column_name="id")
+    created_at = Field(attribute="created_at", column_name="created_at")
+    transaction = Field(attribute="transaction_id", column_name="transaction")
+    type = Field(attribute="transaction__type", column_name="type")
+    account = Field(attribute="account_id", column_name="account")
+    party = Field(column_name="party")
+    asset = Field(attribute="asset__code", column_name="asset")
+    amount = Field(column_name="amount")
+    balance_after = Field(column_name="balance_after")
+    reference = Field(attribute="transaction__reference", column_name="reference")
+
+    def dehydrate_party(self, entry: Entry) -> str:
+        return holder(entry.account)
+
+    def dehydrate_amount(self, entry: Entry) -> Decimal | None:
+        return units(entry.amount, entry.asset.scale)
+
+    def dehydrate_balance_after(self, entry: Entry) -> Decimal | None:
+        return units(entry.balance_after, entry.asset.scale)
+
+
+class StatementResource(Resource):
+    """One wallet's entries, oldest first: what moved, why, and the balance after."""
+
+    created_at = Field(attribute="created_at", column_name="date")
+    transaction = Field(attribute="transaction_id", column_name="transaction")
+    type = Field(attribute="transaction__type", column_name="type")
+    reference = Field(attribute="transaction__reference", column_name="reference")
+    description = Field(attribute="transaction__description", column_name="description")
+    amount = Field(column_name="amount")
+    balance_after = Field(column_name="balance_after")
+
+    def dehydrate_amount(self, entry: Entry) -> Decimal | None:
+        return units(entry.amount, entry.asset.scale)
+
+    def dehydrate_balance_after(self, entry: Entry) -> Decimal | None:
+        return units(entry.balance_after, entry.asset.scale)
+
+
+def statement_entries(account: Account) -> QuerySet[Entry]:
+    return (
+        Entry.objects.filter(account=account)
+        .select_related("transaction", "asset")
+        .order_by("transaction_id", "id")
+    )
+
+
+if TYPE_CHECKING:  # a ModelAdmin mixin: typed as one, without being one at run time
+    from unfold.admin import ModelAdmin as _AdminBase  # the admins' base class
+else:
+    _AdminBase = object
+
+
+class WalletStatementMixin(_AdminBase):
+    """AccountAdmin mixin: a wallet's statement as CSV or XLSX, linked from its page."""
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.statement_view)
+        return [
+            path("<int:pk>/statement/<str:format>/", view, name="ledger_account_statement"),
+            *super().get_urls(),
+        ]
+
+    def statement_view(self, request: HttpRequest, pk: int, format: str):
+        if format not in FORMATS:
+            raise Http404(f"no export format {format!r}")
+        account = Account.objects.select_related("asset", "user").filter(pk=pk).first()
+        if account is None or not self.has_view_permission(request, account):
+            raise PermissionDenied
+        name = f"statement-{account.pk}-{account.asset.code}"
+        return export_response(
+            statement_entries(account), StatementResource(), name=name, format=format
+        )
+
+    @admin.display(description="statement")
+    def statement(self, account: Account) -> str:
+        return format_html(
+            '<a id="statement-csv" href="{}">CSV</a> · <a id="statement-xlsx" href="{}">XLSX</a>',
+            reverse("admin:ledger_account_statement", args=[account.pk, "csv"]),
+            reverse("admin:ledger_account_statement", args=[account.pk, "xlsx"]),
+        )
