@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Min, QuerySet
 from unfold.admin import TabularInline
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from accounts import roles
 from core.admin import ReasonForm, confirmed_action
@@ -29,7 +30,7 @@ class NoteForm(forms.Form):
     reason = forms.CharField(
         max_length=500,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}),  # styled like ReasonForm's
         help_text="Optional; recorded with the decision and in the admin history.",
     )
 

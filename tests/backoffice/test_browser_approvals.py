@@ -3,12 +3,13 @@ withdrawal; the same operator cannot approve an adjustment they asked for themse
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select
 
 from ledger.models import Transaction, TransactionType
 from payments.models import ApprovalRequest, Withdrawal
 from payments.services import withdrawals
-from tests.backoffice.test_browser import ARTIFACTS, browser, log_in, operator, pytestmark
+from tests.backoffice.test_browser import browser, log_in, operator, page_text, pytestmark, shot
 from tests.factories import fund, wallet
 
 __all__ = ["browser", "operator", "pytestmark"]  # fixtures and marks shared with test_browser
@@ -19,20 +20,32 @@ def _threshold(settings):
     settings.PAYMENTS_APPROVAL_THRESHOLDS = {"DEFAULT": 1000}
 
 
-def run_action(browser, live_server, changelist: str, row_text: str, action: str, **form):
+def list_row(browser, text: str) -> WebElement:
+    """The first row of the list on the page that shows `text`."""
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tr.data-row")
+    return next(row for row in rows if text in row.text)
+
+
+def cells(row: WebElement) -> dict[str, str]:
+    """A list row's cells by column: unfold keeps Django's `field-<column>` class on each."""
+    shown = {}
+    for cell in row.find_elements(By.CSS_SELECTOR, "[class^='field-']"):
+        shown[cell.get_attribute("class").split()[0].removeprefix("field-")] = cell.text
+    return shown
+
+
+def run_action(browser, live_server, changelist: str, row_text: str, action: str, **form) -> str:
+    """Select the row showing row_text, run the action, confirm it with the form's values;
+    the page that follows, whose messages (unfold gives them no class to find) say what
+    happened."""
     browser.get(f"{live_server.url}/admin/{changelist}/")
-    row = next(
-        r
-        for r in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
-        if row_text in r.text
-    )
-    row.find_element(By.CSS_SELECTOR, "input.action-select").click()
+    list_row(browser, row_text).find_element(By.CSS_SELECTOR, "input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value(action)
     browser.find_element(By.NAME, "index").click()
     for name, value in form.items():
         browser.find_element(By.NAME, name).send_keys(value)
     browser.find_element(By.NAME, "confirm").click()
-    return browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    return page_text(browser)
 
 
 def test_operator_approves_a_withdrawal_in_the_queue(browser, live_server, operator, alice):
@@ -48,8 +61,9 @@ def test_operator_approves_a_withdrawal_in_the_queue(browser, live_server, opera
     log_in(browser, live_server)
 
     browser.get(f"{live_server.url}/admin/payments/approvalrequest/")
-    queue = browser.find_element(By.ID, "result_list").text
-    assert "Withdrawal Pending" in queue and "alice@example.com" in queue
+    queued = cells(list_row(browser, "alice@example.com"))
+    assert (queued["kind"], queued["status"]) == ("Withdrawal", "Pending")
+    assert queued["wallet_owner"] == "alice@example.com"
     notice = run_action(
         browser,
         live_server,
@@ -64,8 +78,7 @@ def test_operator_approves_a_withdrawal_in_the_queue(browser, live_server, opera
     browser.get(f"{live_server.url}/admin/payments/withdrawal/{withdrawal.pk}/change/")
     page = browser.find_element(By.ID, "content").text
     assert "****3000" in page and "0532013000" not in page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "withdrawal-approved.png"))
+    shot(browser, "withdrawal-approved")
 
 
 def test_the_requester_cannot_approve_their_own_adjustment(browser, live_server, operator, alice):
@@ -80,12 +93,11 @@ def test_the_requester_cannot_approve_their_own_adjustment(browser, live_server,
         amount="2000",
         reason="big goodwill",
     )
-    assert "waiting for a second staff member" in queued
+    assert "waiting for a second staff member" in queued and "done for" not in queued
     refused = run_action(browser, live_server, "payments/approvalrequest", "Adjustment", "approve")
 
-    assert "self_approval" in refused
+    assert "self_approval" in refused and "done for" not in refused
     request = ApprovalRequest.objects.get(kind="adjustment")
     assert request.status == "pending" and request.requested_by == operator
     assert not Transaction.objects.filter(type=TransactionType.ADJUSTMENT).exists()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "self-approval-refused.png"))
+    shot(browser, "self-approval-refused")
