@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -721,9 +721,9 @@ class TransactionAdmin(ExportsMixin, ReadOnlyAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows per page
 
     def get_queryset(self, request):
-        # Every row's entries with their parties and assets in one more query per page.
-        entries = Entry.objects.select_related("account__user", "asset").order_by("id")
-        return super().get_queryset(request).prefetch_related(Prefetch("entries", entries))
+        # Every row's entries with their parties and assets in one more query per page (or
+        # per chunk of an export, which starts from this queryset).
+        return with_entries(super().get_queryset(request))
 
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
         """Exact matches through indexes, never a scan of the ledger: an email finds the
@@ -770,9 +770,6 @@ class TransactionAdmin(ExportsMixin, ReadOnlyAdmin):
                 txn=txn, reason=data["reason"], by=request.user
             ),
         )
-
-    def get_export_queryset(self, request, queryset: QuerySet) -> QuerySet:
-        return with_entries(queryset)
 
     def has_reverse_permission(self, request, object_id: str | None = None) -> bool:
         return request.user.has_perm(permissions.REVERSE_TRANSACTION)
