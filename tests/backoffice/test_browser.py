@@ -118,7 +118,9 @@ def test_operator_adjusts_a_wallet_and_sees_the_balance_and_the_transaction(
     browser.find_element(By.NAME, "index").click()
     browser.find_element(By.NAME, "amount").send_keys("25")
     browser.find_element(By.NAME, "reason").send_keys("goodwill after incident_001")
-    browser.find_element(By.NAME, "confirm").click()
+    confirm = browser.find_element(By.NAME, "confirm")
+    confirm.click()
+    WebDriverWait(browser, 10).until(ready.staleness_of(confirm))
     assert "done for 1 of 1" in page_text(browser)
 
     # the wallet page shows the new balance and the adjustment among its entries
@@ -201,7 +203,9 @@ def test_operator_finds_a_user_by_email_and_adjusts_from_the_users_page(
     assert "12.50" in preview and "10.00" in preview
     assert Account.objects.get(pk=wallet(alice, "COIN").pk).balance == 1250  # nothing yet
     shot(browser, "adjust-preview")
-    browser.find_element(By.NAME, "confirm").click()
+    confirm = browser.find_element(By.NAME, "confirm")
+    confirm.click()
+    WebDriverWait(browser, 10).until(ready.staleness_of(confirm))
 
     # back on her page: the outcome, the new balance and the adjustment among her transactions
     assert "Post an adjustment: done" in page_text(browser)
