@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("wallets.api.urls")),
     path("", include("rewards.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

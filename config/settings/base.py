@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "ledger",
     "wallets",
     "rewards",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Languages notifications are written in (Accept-Language picks one; integrations/locale).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 USE_TZ = True
 # The calendar that daily limits (check-in, daily tasks) and leaderboard periods follow.
 WALLET_TIME_ZONE = env_str("WALLET_TIME_ZONE", "UTC")
@@ -216,3 +219,28 @@ CHECKIN_ASSET = env_str("CHECKIN_ASSET", "CITY_POINTS")
 CHECKIN_AMOUNT = env_int("CHECKIN_AMOUNT", 2)
 MONTHLY_ACTIVE_BONUS_ASSET = env_str("MONTHLY_ACTIVE_BONUS_ASSET", "CITY_POINTS")
 MONTHLY_ACTIVE_BONUS_AMOUNT = env_int("MONTHLY_ACTIVE_BONUS_AMOUNT", 100)
+
+# Integrations (integrations/): live wallet events, notifications, webhooks.
+# The websocket server (config.asgi under uvicorn) and the relay meet in the channel layer:
+# Redis when REDIS_URL is set, else in process memory (one process only).
+CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "wallet")
+CHANNEL_LAYERS = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
+        }
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+# Webhook delivery (manage.py deliver_webhooks): per-attempt timeout, backoff between
+# attempts (exponential from BASE, capped at MAX, with jitter), attempts per delivery, and
+# the run of failed attempts that disables a subscription.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = float(env_str("WEBHOOK_RETRY_BASE_SECONDS") or 10)
+WEBHOOK_RETRY_MAX_SECONDS = float(env_str("WEBHOOK_RETRY_MAX_SECONDS") or 3600)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+# Off: deliveries to loopback, private and link-local addresses are refused.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)

@@ -46,3 +46,6 @@ WHITENOISE_USE_FINDERS = True
 
 # Plain text, warnings and errors only: a test that needs a line raises its logger's level.
 LOGGING = logging_settings(style="plain", level=env_str("LOG_LEVEL", "WARNING"))
+
+# The tests' webhook receivers listen on 127.0.0.1; the blocking test turns this off.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
