@@ -162,10 +162,13 @@ def test_dispatch_pushes_after_commit_only(
     channel = listen(in_memory_layer, alice.pk)
 
     # given: a relay batch that rolls back after dispatching
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            dispatch([posted("SPEND", (alice.pk, "GOLD", "-12", "88"))])
-            raise RuntimeError("the relay's transaction failed")
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        dispatch([posted("SPEND", (alice.pk, "GOLD", "-12", "88"))])
+        raise RuntimeError("the relay's transaction failed")
     # then: nothing pushed, nothing kept
     assert callbacks == []
     assert received(in_memory_layer, channel) == []
