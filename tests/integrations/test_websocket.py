@@ -193,7 +193,10 @@ def test_staff_watch_a_user(server, alice, staff):
 def test_socket_closes_when_its_token_expires(server, alice):
     token = AccessToken.for_user(alice)
     token.set_exp(lifetime=timedelta(seconds=1))
-    with connect(server, additional_headers={"Authorization": f"Bearer {token}"}) as socket:
-        with pytest.raises(ConnectionClosed) as closed:
-            socket.recv(timeout=5)
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        connect(server, additional_headers=headers) as socket,
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        socket.recv(timeout=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
