@@ -2,6 +2,9 @@
 API; deliveries and their attempts are read-only, with "send again" and re-enabling as
 actions (written to the admin history)."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError as FormError
@@ -10,6 +13,9 @@ from django.db.models import QuerySet
 from core.errors import DomainError
 from integrations.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integrations.webhooks import services
+from integrations.webhooks.addresses import validate_url
+
+T = TypeVar("T")
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -54,8 +60,6 @@ class SubscriptionForm(forms.ModelForm):
         return self._checked(services.validate_event_types, [name for name in names if name])
 
     def clean_url(self) -> str:
-        from integrations.webhooks.addresses import validate_url
-
         return self._checked(validate_url, self.cleaned_data["url"])
 
     def clean_secret(self) -> str:
@@ -65,7 +69,7 @@ class SubscriptionForm(forms.ModelForm):
         return secret
 
     @staticmethod
-    def _checked(check, value):  # type: ignore[no-untyped-def]
+    def _checked(check: Callable[[T], T], value: T) -> T:
         try:
             return check(value)
         except DomainError as error:
@@ -75,7 +79,7 @@ class SubscriptionForm(forms.ModelForm):
 class AttemptInline(admin.TabularInline):
     model = WebhookAttempt
     fields = ["attempted_at", "succeeded", "response_status", "duration_ms", "error"]
-    readonly_fields = fields
+    readonly_fields = ["attempted_at", "succeeded", "response_status", "duration_ms", "error"]
     extra = 0
     can_delete = False
     max_num = 0

@@ -45,7 +45,7 @@ class Outcome:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is a failed attempt: following it could lead the worker anywhere."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl) -> None:
         return None
 
 
