@@ -23,6 +23,8 @@ EVENT_TYPES = [
     "wallet.hold.expired",
     "wallet.frozen",
     "wallet.unfrozen",
+    "wallet.reward.redeemed",
+    "wallet.points.expired",
     "wallet.transactionFinalized",
 ]
 MIN_SECRET_LENGTH = 16
