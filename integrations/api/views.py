@@ -47,7 +47,11 @@ def in_language(request: Request, body: Callable[[], Any]) -> Response:
 class NotificationListView(APIView):
     @extend_schema(
         operation_id="notifications",
-        parameters=[ACCEPT_LANGUAGE],
+        parameters=[
+            ACCEPT_LANGUAGE,
+            OpenApiParameter("cursor", str, description="From a page's next or previous link."),
+            OpenApiParameter("limit", int, description="Page size, 1-200 (default 50)."),
+        ],
         responses={
             200: io.NotificationPageSerializer,
             400: schema.BAD_REQUEST,
