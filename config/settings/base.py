@@ -224,11 +224,16 @@ MONTHLY_ACTIVE_BONUS_AMOUNT = env_int("MONTHLY_ACTIVE_BONUS_AMOUNT", 100)
 # The websocket server (config.asgi under uvicorn) and the relay meet in the channel layer:
 # Redis when REDIS_URL is set, else in process memory (one process only).
 CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "wallet")
+# socket_timeout above channels-redis's 5 s blocking pop: redis-py 8 defaults it to 5 s,
+# which times the pop out and drops every idle socket after about 5 s.
 CHANNEL_LAYERS = (
     {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": CHANNEL_LAYER_PREFIX,
+            },
         }
     }
     if REDIS_URL

@@ -55,7 +55,7 @@ def channel_layer(settings) -> None:
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": PREFIX},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}], "prefix": PREFIX},
         }
     }
 
@@ -200,3 +200,15 @@ def test_socket_closes_when_its_token_expires(server, alice):
     ):
         socket.recv(timeout=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_an_idle_socket_stays_open(server, alice):
+    """Longer than channels-redis's 5 s blocking pop (redis-py 8's default read timeout
+    would drop it there), then an event still arrives."""
+    with open_socket(server, alice) as socket:
+        assert nothing_arrives(socket, 7)
+        response = client_for(alice).post(
+            f"{API}wallets/me/spend", {"asset": "GOLD", "amount": "2"}, format="json"
+        )
+        relay_transaction(response.json()["id"])
+        assert json.loads(socket.recv(timeout=1.0))["event"] == "wallet:payment_processed"
