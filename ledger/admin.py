@@ -483,7 +483,7 @@ class DailyTotalAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "topic", "created_at", "published_at", "attempts"]
+    list_display = ["id", "topic", "version", "partition", "created_at", "published_at", "attempts"]
     list_filter = ["topic", ("published_at", admin.EmptyFieldListFilter)]
 
 

@@ -10,6 +10,7 @@ one data-modifying WITH over arrays, one round trip whatever the batch's size
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 
 from django.db import connection
 from psycopg.types.json import Jsonb
@@ -31,8 +32,8 @@ class NewEntry:
 
 # (account id, asset id, day, transaction type, credited, debited, entries)
 DailyTotal = tuple[int, int, date, str, int, int, int]
-# (topic, payload, created_at)
-Event = tuple[str, dict, datetime]
+# (topic, payload, created_at, event id, version, partition): ledger.outbox.outbox_row
+Event = tuple[str, dict, datetime, UUID, int, int]
 
 ALLOCATE_IDS = """
 SELECT ARRAY(SELECT nextval('ledger_transaction_id_seq') FROM generate_series(1, %s)),
@@ -95,8 +96,10 @@ WITH transactions AS (
     + DAILY_TOTALS_ON_CONFLICT
     + """
 )
-INSERT INTO ledger_outboxevent (topic, payload, created_at, attempts)
-SELECT *, 0 FROM unnest(%s::varchar[], %s::jsonb[], %s::timestamptz[])
+INSERT INTO ledger_outboxevent (topic, payload, created_at, event_id, version, partition,
+                                attempts)
+SELECT *, 0 FROM unnest(%s::varchar[], %s::jsonb[], %s::timestamptz[], %s::uuid[],
+                        %s::smallint[], %s::smallint[])
 """
 )
 
@@ -150,7 +153,7 @@ def write_postings(
         list(balances),
         list(balances.values()),
         *_columns(daily_totals, 7),
-        *_columns([(topic, Jsonb(payload), at) for topic, payload, at in events], 3),
+        *_columns([(topic, Jsonb(payload), *rest) for topic, payload, *rest in events], 6),
     ]
     with connection.cursor() as cursor:
         cursor.execute(WRITE, rows)
@@ -202,5 +205,15 @@ def _write_one_by_one(
                 DAILY_TOTALS_VALUES.format(rows=values), [v for row in daily_totals for v in row]
             )
     OutboxEvent.objects.bulk_create(
-        [OutboxEvent(topic=topic, payload=payload, created_at=at) for topic, payload, at in events]
+        [
+            OutboxEvent(
+                topic=topic,
+                payload=payload,
+                created_at=at,
+                event_id=event_id,
+                version=version,
+                partition=partition,
+            )
+            for topic, payload, at, event_id, version, partition in events
+        ]
     )

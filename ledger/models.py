@@ -22,6 +22,8 @@ Invariants, enforced by PostgreSQL (see migrations) and checked by `reconcile`:
 5. An idempotency key moves value at most once (unique key).
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -399,9 +401,18 @@ class Lot(models.Model):
 
 
 class OutboxEvent(models.Model):
-    """An event written in the same database transaction as the change it reports."""
+    """An event written in the same database transaction as the change it reports.
 
+    Published as the envelope `{"id": event_id, "type": topic, "occurred_at": created_at,
+    "version", "data": payload}` (ledger.events). `partition` is derived from the user
+    the event belongs to (ledger.outbox): the relay publishes one partition strictly in
+    id order, which keeps each wallet's events in the order they committed.
+    """
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     topic = models.CharField(max_length=100)
+    version = models.PositiveSmallIntegerField(default=1)
+    partition = models.PositiveSmallIntegerField(default=0)
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -414,6 +425,11 @@ class OutboxEvent(models.Model):
                 fields=["id"],
                 condition=Q(published_at__isnull=True),
                 name="ledger_outbox_unpublished",
+            ),
+            models.Index(
+                fields=["partition", "id"],
+                condition=Q(published_at__isnull=True),
+                name="ledger_outbox_partition_queue",
             ),
         ]
 

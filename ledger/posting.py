@@ -38,10 +38,13 @@ from core.errors import (
     WalletFrozen,
 )
 from core.observability.metrics import record_postings
+from ledger.events.catalogue import TRANSACTION_POSTED
+from ledger.events.envelope import iso
 from ledger.inserts import NewEntry, allocate_ids, write_postings
 from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
+from ledger.outbox import outbox_row
 from ledger.rollup import daily_total_rows
 from ledger.statistics import analyze_stale
 from ledger.users import WalletUser
@@ -376,7 +379,12 @@ def _write(
         balances={entry.account_id: locked[entry.account_id].balance for entry in user_entries},
         daily_totals=daily_total_rows(user_entries),
         events=[
-            ("ledger.transaction.posted", _event_payload(txn, posting, txn_entries), txn.created_at)
+            outbox_row(
+                TRANSACTION_POSTED,
+                _event_payload(txn, posting, txn_entries),
+                txn.created_at,
+                key=_event_key(posting),
+            )
             for txn, posting, txn_entries in accepted
         ],
     )
@@ -402,20 +410,32 @@ def _move_lots(user_entries: list[NewEntry], locked: dict[int, LockedAccount]) -
 
 
 def _event_payload(txn: Transaction, posting: Posting, entries: list[NewEntry]) -> dict:
+    """wallet.transaction.posted's data (ledger.events): amounts as the API writes them."""
     return {
         "transaction_id": txn.pk,
         "type": txn.type,
-        "reference": txn.reference,
-        "created_at": txn.created_at.isoformat(),
+        "reference": txn.reference or None,
         "reverses": txn.reverses_id,
+        "created_at": iso(txn.created_at),
         "entries": [
             {
                 "account_id": leg.account.pk,
                 "user_id": leg.account.user_id,
                 "asset": leg.account.asset.code,
-                "amount": entry.amount,
-                "balance_after": entry.balance_after,
+                "amount": format_amount(entry.amount, scale=leg.account.asset.scale),
+                "balance_after": None
+                if entry.balance_after is None
+                else format_amount(entry.balance_after, scale=leg.account.asset.scale),
             }
             for leg, entry in zip(posting.legs, entries, strict=True)
         ],
     }
+
+
+def _event_key(posting: Posting) -> int | None:
+    """The user whose events this one is ordered with: the debited user (a transfer's
+    sender), else the credited one; None when only system accounts move."""
+    user_legs = [leg for leg in posting.legs if leg.account.user_id is not None]
+    if not user_legs:
+        return None
+    return min(user_legs, key=lambda leg: leg.amount >= 0).account.user_id

@@ -11,9 +11,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from core.amounts import format_amount
 from core.errors import LimitReached, NotFound, ValidationError
+from ledger.events.catalogue import REWARD_REDEEMED
 from ledger.locks import lock_user_accounts
 from ledger.models import MAX_AMOUNT, Account, AccountPurpose, Asset, Transaction, TransactionType
+from ledger.outbox import add_event
 from ledger.services.movements import credit, debit
 from rewards.errors import SoldOut
 from rewards.models import (
@@ -158,8 +161,9 @@ def redeem_reward(*, reward_id: int, user: User, quantity: int = 1) -> Redemptio
         if reward.stock is not None:
             _take_stock(Reward, reward.pk, quantity)
         donation = reward.kind == Reward.Kind.DONATION
+        wallet = get_wallet(user=user, asset=reward.asset)
         posted = debit(
-            account=get_wallet(user=user, asset=reward.asset),
+            account=wallet,
             amount=total,
             type=TransactionType.REDEEM,
             destination=AccountPurpose.DONATION if donation else AccountPurpose.REVENUE,
@@ -176,6 +180,20 @@ def redeem_reward(*, reward_id: int, user: User, quantity: int = 1) -> Redemptio
             Voucher.objects.bulk_create(
                 [Voucher(redemption=redemption, code=new_voucher_code()) for _ in range(quantity)]
             )
+        add_event(
+            topic=REWARD_REDEEMED,
+            payload={
+                "redemption_id": redemption.pk,
+                "reward_id": reward.pk,
+                "account_id": wallet.pk,
+                "user_id": user.pk,
+                "asset": reward.asset.code,
+                "quantity": quantity,
+                "amount": format_amount(total, scale=reward.asset.scale),
+                "transaction_id": posted.pk,
+            },
+            key=user.pk,
+        )
         return redemption
 
 

@@ -123,6 +123,14 @@ else:
 # Events leave through the outbox table; without AMQP_URL they are kept, not relayed.
 AMQP_URL = env_str("AMQP_URL")
 AMQP_EXCHANGE = env_str("AMQP_EXCHANGE", "wallet.events")
+# Events out (README "Events out"): the relay publishes each partition of the outbox
+# strictly in order (a user's wallets share one); changing the count reorders only what
+# is unpublished at that moment. Dispatchers: dotted paths of callables receiving each
+# published batch's envelopes in the relay's transaction. Validation: every event
+# written is checked against the catalogue's schema (on in the tests).
+OUTBOX_PARTITIONS = env_int("OUTBOX_PARTITIONS", 16)
+OUTBOX_DISPATCHERS: list[str] = []
+OUTBOX_VALIDATE_EVENTS = False
 # Events in (manage.py consume_events): the queue bound to AMQP_EXCHANGE, and how often a
 # message that fails is tried (INBOX_RETRY_SECONDS apart) before it is dead-lettered.
 AMQP_QUEUE = env_str("AMQP_QUEUE", "wallet.inbox")

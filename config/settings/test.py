@@ -41,6 +41,9 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "auth": "100000/min",
 }
 
+# Every event the suite makes the service write is validated against the catalogue.
+OUTBOX_VALIDATE_EVENTS = True
+
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 

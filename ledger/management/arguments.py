@@ -7,3 +7,11 @@ def positive(text: str) -> int:
     if number < 1:
         raise ValueError(text)
     return number
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds, fractions allowed (0.1), not negative."""
+    number = float(text)
+    if not number >= 0:  # also refuses nan
+        raise ValueError(text)
+    return number

@@ -5,9 +5,13 @@ from datetime import datetime
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from core.amounts import format_amount
 from core.errors import NotFound
+from ledger.events.catalogue import POINTS_EXPIRED
+from ledger.events.envelope import iso
 from ledger.locks import lock_user_accounts
 from ledger.models import AccountPurpose, Lot, Transaction, TransactionType
+from ledger.outbox import add_event
 from ledger.services.movements import debit
 
 
@@ -32,7 +36,7 @@ def expire_lots(*, account_id: int, now: datetime | None = None) -> Transaction 
         if amount <= 0:
             return None
         # The engine consumes soonest-expiring lots first, which are exactly the expired ones.
-        return debit(
+        posted = debit(
             account=account,
             amount=amount,
             type=TransactionType.EXPIRE,
@@ -40,3 +44,16 @@ def expire_lots(*, account_id: int, now: datetime | None = None) -> Transaction 
             description="Points expired",
             metadata={"expired_before": now.isoformat()},
         )
+        add_event(
+            topic=POINTS_EXPIRED,
+            payload={
+                "account_id": account.pk,
+                "user_id": account.user_id,
+                "asset": account.asset.code,
+                "amount": format_amount(amount, scale=account.asset.scale),
+                "transaction_id": posted.pk,
+                "expired_before": iso(now),
+            },
+            key=account.user_id,
+        )
+        return posted

@@ -18,6 +18,7 @@ from core.errors import (
     ValidationError,
     WalletFrozen,
 )
+from ledger.events.catalogue import HOLD_CAPTURED, HOLD_EXPIRED, HOLD_PLACED, HOLD_VOIDED
 from ledger.locks import lock_user_accounts
 from ledger.models import Account, AccountPurpose, Hold, Transaction, TransactionType
 from ledger.outbox import add_event
@@ -67,7 +68,7 @@ def place_hold(
             idempotency_key=idempotency_key,
             created_by=created_by,
         )
-        _hold_event(hold)
+        _hold_event(hold, locked)
     return hold
 
 
@@ -115,7 +116,7 @@ def capture_hold(
         hold.capture_transaction = posted
         hold.resolved_at = timezone.now()
         hold.save(update_fields=["status", "captured_amount", "capture_transaction", "resolved_at"])
-        _hold_event(hold)
+        _hold_event(hold, account)
     return posted
 
 
@@ -147,7 +148,7 @@ def _release(hold_id: int, *, status: str) -> Hold:
         hold.status = status
         hold.resolved_at = timezone.now()
         hold.save(update_fields=["status", "resolved_at"])
-        _hold_event(hold)
+        _hold_event(hold, account)
     return hold
 
 
@@ -163,14 +164,27 @@ def _lock_pending_hold(hold_id: int) -> tuple[Hold, Account]:
     return hold, account
 
 
-def _hold_event(hold: Hold) -> None:
+HOLD_EVENTS: dict[str, str] = {
+    Hold.Status.PENDING: HOLD_PLACED,
+    Hold.Status.CAPTURED: HOLD_CAPTURED,
+    Hold.Status.VOIDED: HOLD_VOIDED,
+    Hold.Status.EXPIRED: HOLD_EXPIRED,
+}
+
+
+def _hold_event(hold: Hold, account: Account) -> None:
+    """wallet.hold.placed|captured|voided|expired, from the hold and its locked wallet."""
+    scale = account.asset.scale
     add_event(
-        topic=f"ledger.hold.{hold.status.lower()}",
+        topic=HOLD_EVENTS[hold.status],
         payload={
             "hold_id": hold.pk,
-            "account_id": hold.account_id,
-            "amount": hold.amount,
-            "captured_amount": hold.captured_amount,
+            "account_id": account.pk,
+            "user_id": account.user_id,
+            "asset": account.asset.code,
+            "amount": format_amount(hold.amount, scale=scale),
+            "captured_amount": format_amount(hold.captured_amount, scale=scale),
             "reference": hold.reference,
         },
+        key=account.user_id,
     )

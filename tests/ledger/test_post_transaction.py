@@ -33,8 +33,9 @@ def test_post_transaction_credit_writes_entries_balance_after_and_event(alice, a
     assert get_account_balance(silver) == 70
     assert get_account_balance(treasury) == -70
     event = OutboxEvent.objects.get(payload__transaction_id=posted.pk)
-    assert event.topic == "ledger.transaction.posted"
-    assert {entry["amount"] for entry in event.payload["entries"]} == {70, -70}
+    assert event.topic == "wallet.transaction.posted"
+    assert {entry["amount"] for entry in event.payload["entries"]} == {"70", "-70"}
+    assert {entry["balance_after"] for entry in event.payload["entries"]} == {"70", None}
 
 
 def test_post_transaction_system_account_row_is_never_updated(alice, assets):

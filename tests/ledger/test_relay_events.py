@@ -9,6 +9,7 @@ import pika
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from ledger.models import OutboxEvent
 from ledger.relay import relay_batch
@@ -44,7 +45,7 @@ def _drain(channel, queue) -> list[tuple[str, dict, str]]:
         messages.append((method.routing_key, json.loads(body), properties.message_id))
 
 
-def test_relay_events_publishes_each_event_once(alice, bound_queue):
+def test_relay_events_publishes_each_event_once_in_its_envelope(alice, bound_queue):
     channel, queue = bound_queue
     posted = earn(alice, 5)
     waiting = OutboxEvent.objects.filter(published_at__isnull=True).count()
@@ -54,10 +55,29 @@ def test_relay_events_publishes_each_event_once(alice, bound_queue):
 
     messages = _drain(channel, queue)
     assert len(messages) == waiting
-    earned = [m for m in messages if m[1].get("transaction_id") == posted.pk]
-    assert earned[0][0] == "ledger.transaction.posted"
-    assert earned[0][2] == str(OutboxEvent.objects.get(payload__transaction_id=posted.pk).pk)
+    routing_key, body, message_id = next(
+        m for m in messages if m[1]["data"].get("transaction_id") == posted.pk
+    )
+    row = OutboxEvent.objects.get(payload__transaction_id=posted.pk)
+    assert routing_key == body["type"] == "wallet.transaction.posted"
+    assert message_id == body["id"] == str(row.event_id)
+    assert body["version"] == 1
+    assert body["occurred_at"].endswith("Z")
+    assert {e["amount"] for e in body["data"]["entries"]} == {"5", "-5"}
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+
+
+def test_a_redelivered_event_keeps_its_id(alice, bound_queue):
+    channel, queue = bound_queue
+    earn(alice, 5)
+    call_command("relay_events", stdout=StringIO())
+    first = _drain(channel, queue)
+    OutboxEvent.objects.update(published_at=None)  # as after a crash before the mark
+
+    call_command("relay_events", stdout=StringIO())
+
+    again = _drain(channel, queue)
+    assert [(m[1], m[2]) for m in again] == [(m[1], m[2]) for m in first]
 
 
 def test_relay_events_prints_its_summary_once_and_no_client_logging(alice, bound_queue, caplog):
@@ -73,7 +93,7 @@ def test_relay_events_prints_its_summary_once_and_no_client_logging(alice, bound
 
 
 def test_relay_batch_marks_nothing_when_publishing_fails(alice):
-    def broken(event):
+    def broken(envelope):
         raise ConnectionError("broker gone")
 
     with pytest.raises(ConnectionError):
@@ -82,11 +102,61 @@ def test_relay_batch_marks_nothing_when_publishing_fails(alice):
     assert not OutboxEvent.objects.filter(published_at__isnull=False).exists()
 
 
-def test_relay_events_without_amqp_url_refuses(settings):
+def test_relay_events_without_amqp_url_or_dispatchers_refuses(settings):
     settings.AMQP_URL = ""
+    settings.OUTBOX_DISPATCHERS = []
 
     with pytest.raises(CommandError):
         call_command("relay_events")
+
+
+SEEN: list[tuple[list[dict], bool, int]] = []
+
+
+def record(envelopes):
+    """A dispatcher: what it got, whether in a transaction, and how many were still unmarked."""
+    ids = [e["id"] for e in envelopes]
+    unmarked = OutboxEvent.objects.filter(event_id__in=ids, published_at__isnull=True).count()
+    SEEN.append((list(envelopes), connection.in_atomic_block, unmarked))
+
+
+def test_dispatchers_get_each_batch_in_outbox_order_inside_its_transaction(alice, settings):
+    settings.AMQP_URL = ""
+    settings.OUTBOX_DISPATCHERS = [f"{__name__}.record"]
+    SEEN.clear()
+    for amount in (1, 2, 3):
+        earn(alice, amount)
+    rows = list(OutboxEvent.objects.order_by("id"))
+    err = StringIO()
+
+    call_command("relay_events", "--batch-size", "2", stdout=StringIO(), stderr=err)
+
+    assert "not to a broker" in err.getvalue()
+    assert [len(batch) for batch, _, _ in SEEN] == [2] * (len(rows) // 2) + [1] * (len(rows) % 2)
+    assert [e["id"] for batch, _, _ in SEEN for e in batch] == [str(r.event_id) for r in rows]
+    assert all(in_atomic and unmarked == len(batch) for batch, in_atomic, unmarked in SEEN)
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+
+
+def test_a_failing_dispatcher_leaves_the_batch_unpublished(alice):
+    earn(alice, 1)
+
+    def failing(envelopes):
+        raise RuntimeError("downstream down")
+
+    with pytest.raises(RuntimeError):
+        relay_batch(publish=None, dispatch=[failing])
+
+    assert not OutboxEvent.objects.filter(published_at__isnull=False).exists()
+    assert relay_batch(publish=None, dispatch=[]) == OutboxEvent.objects.count()
+
+
+def test_relay_events_takes_a_fractional_interval_and_refuses_a_negative_one(settings):
+    settings.AMQP_URL = ""
+    settings.OUTBOX_DISPATCHERS = [f"{__name__}.record"]
+    with pytest.raises(CommandError):
+        call_command("relay_events", "--interval", "-1")
+    call_command("relay_events", "--interval", "0.1", stdout=StringIO(), stderr=StringIO())
 
 
 @pytest.mark.parametrize("size", ["0", "-1"])

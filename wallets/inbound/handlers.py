@@ -131,7 +131,7 @@ def handle_transaction_completed(message: Message) -> Outcome:
             )
         else:
             finalized = _finalized(record)
-        add_event(topic=FINALIZED, payload=finalized)
+        add_event(topic=FINALIZED, payload=finalized, key=None)
         _record(message, finalized)
     return Outcome(duplicate=False, result=finalized)
 
@@ -250,7 +250,7 @@ def handle_transaction_failed(message: Message) -> Outcome:
             record.save()
         # FAILED, VOIDED, REVERTED: final already, answered again as it stands.
         finalized = _finalized(record)
-        add_event(topic=FINALIZED, payload=finalized)
+        add_event(topic=FINALIZED, payload=finalized, key=None)
         _record(message, finalized)
     return Outcome(duplicate=False, result=finalized)
 

@@ -1,0 +1,36 @@
+"""The envelope every published event travels in: `{"id", "type", "occurred_at",
+"version", "data"}`, built from its outbox row."""
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger.models import OutboxEvent
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with a `Z`, as the REST API writes datetimes."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def make_envelope(
+    *, event_id: str, type: str, occurred_at: datetime, version: int, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": type,
+        "occurred_at": iso(occurred_at),
+        "version": version,
+        "data": data,
+    }
+
+
+def envelope(event: "OutboxEvent") -> dict[str, Any]:
+    """The message body of an outbox row; the same on every redelivery."""
+    return make_envelope(
+        event_id=str(event.event_id),
+        type=event.topic,
+        occurred_at=event.created_at,
+        version=event.version,
+        data=event.payload,
+    )
