@@ -129,7 +129,7 @@ AMQP_EXCHANGE = env_str("AMQP_EXCHANGE", "wallet.events")
 # published batch's envelopes in the relay's transaction. Validation: every event
 # written is checked against the catalogue's schema (on in the tests).
 OUTBOX_PARTITIONS = env_int("OUTBOX_PARTITIONS", 16)
-OUTBOX_DISPATCHERS: list[str] = []
+OUTBOX_DISPATCHERS: list[str] = ["integrations.dispatch.dispatch"]
 OUTBOX_VALIDATE_EVENTS = False
 # Events in (manage.py consume_events): the queue bound to AMQP_EXCHANGE, and how often a
 # message that fails is tried (INBOX_RETRY_SECONDS apart) before it is dead-lettered.

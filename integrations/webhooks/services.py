@@ -12,21 +12,10 @@ from core.errors import ValidationError
 from integrations.events import Envelope
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.webhooks.addresses import validate_url
+from ledger.events.catalogue import CATALOGUE
 
-# What a subscription may ask for; "*" is every type.
-EVENT_TYPES = [
-    "wallet.transaction.posted",
-    "wallet.created",
-    "wallet.hold.placed",
-    "wallet.hold.captured",
-    "wallet.hold.voided",
-    "wallet.hold.expired",
-    "wallet.frozen",
-    "wallet.unfrozen",
-    "wallet.reward.redeemed",
-    "wallet.points.expired",
-    "wallet.transactionFinalized",
-]
+# What a subscription may ask for: the outbox's catalogue (ledger.events); "*" is every type.
+EVENT_TYPES = list(CATALOGUE)
 MIN_SECRET_LENGTH = 16
 
 
