@@ -10,21 +10,21 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from integrations.dispatch import dispatch
-from ledger.models import Transaction
+from ledger.models import OutboxEvent
+from ledger.relay import relay_batch
 from tests.api import API, client_for
-from tests.integrations.envelopes import posted_from
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -50,6 +50,14 @@ def database_url() -> str:
 PREFIX = f"wallet-test-{secrets.token_hex(4)}"
 
 
+# What the server's processes run with (filled by `server`).
+ENVIRONMENT: dict[str, str] = {}
+
+
+def server_env() -> dict[str, str]:
+    return ENVIRONMENT
+
+
 @pytest.fixture(autouse=True)
 def channel_layer(settings) -> None:
     settings.CHANNEL_LAYERS = {
@@ -68,22 +76,26 @@ def server(django_db_setup, django_db_blocker) -> Iterator[str]:
     port = free_port()
     with django_db_blocker.unblock():
         url = database_url()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": url,
-        "TEST_SECRET_KEY": settings.SECRET_KEY,
-        "REDIS_URL": REDIS_URL,
-        "CHANNEL_LAYER_PREFIX": PREFIX,
-    }
+    ENVIRONMENT.update(
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+        DATABASE_URL=url,
+        TEST_SECRET_KEY=settings.SECRET_KEY,
+        REDIS_URL=REDIS_URL,
+        CHANNEL_LAYER_PREFIX=PREFIX,
+    )
+    env = {**os.environ, **ENVIRONMENT}
     command = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host",
                "127.0.0.1", "--port", str(port), "--lifespan", "off", "--no-access-log",
                "--ws", "websockets"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    # A file, not a pipe: a full pipe would stall the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finally)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            if process.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"uvicorn exited: {log.read().decode(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
@@ -94,6 +106,7 @@ def server(django_db_setup, django_db_blocker) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.close()
 
 
 def token_for(user, *, expired: bool = False) -> str:
@@ -108,10 +121,20 @@ def open_socket(url: str, user=None, **kwargs) -> ClientConnection:
     return connect(url, additional_headers=headers, open_timeout=5, **kwargs)
 
 
-def relay_transaction(transaction_id: int) -> None:
-    """What the relay does with a committed transaction's outbox event."""
-    with transaction.atomic():
-        dispatch([posted_from(Transaction.objects.get(pk=transaction_id))])
+def relay() -> int:
+    """The real relay, one pass with no broker: every unpublished event to the dispatchers."""
+    relayed = 0
+    while count := relay_batch(publish=None):
+        relayed += count
+    return relayed
+
+
+def spend_over_rest(user, amount: str) -> int:
+    response = client_for(user).post(
+        f"{API}wallets/me/spend", {"asset": "GOLD", "amount": amount}, format="json"
+    )
+    assert response.status_code == 201
+    return response.json()["id"]
 
 
 def nothing_arrives(socket: ClientConnection, seconds: float = 0.5) -> bool:
@@ -123,21 +146,19 @@ def nothing_arrives(socket: ClientConnection, seconds: float = 0.5) -> bool:
 
 
 def test_spend_reaches_the_owners_socket_within_a_second(server, alice, bob):
+    relay()  # given: the signups' events are out before the sockets open
     with open_socket(server, alice) as alices, open_socket(server, bob) as bobs:
-        # when: alice spends over REST, and the relay dispatches the event
-        response = client_for(alice).post(
-            f"{API}wallets/me/spend", {"asset": "GOLD", "amount": "12"}, format="json"
-        )
-        assert response.status_code == 201
+        # when: alice spends over REST, and the relay runs
         started = time.monotonic()
-        relay_transaction(response.json()["id"])
+        transaction_id = spend_over_rest(alice, "12")
+        assert relay() == 1
 
         # then
         message = json.loads(alices.recv(timeout=1.0))
         assert time.monotonic() - started < 1.0
         assert message["event"] == "wallet:payment_processed"
         assert message["data"]["user_id"] == alice.pk
-        assert message["data"]["transaction_id"] == response.json()["id"]
+        assert message["data"]["transaction_id"] == transaction_id
         assert message["data"]["entries"][0]["amount"] == "-12"
         assert message["data"]["entries"][0]["balance_after"] == "88"
         assert nothing_arrives(bobs)
@@ -145,6 +166,7 @@ def test_spend_reaches_the_owners_socket_within_a_second(server, alice, bob):
 
 @pytest.mark.parametrize("how", ["query", "subprotocol"])
 def test_token_in_query_string_or_subprotocol(server, alice, how):
+    relay()
     token = token_for(alice)
     if how == "query":
         socket = connect(f"{server}?token={token}", open_timeout=5)
@@ -152,10 +174,8 @@ def test_token_in_query_string_or_subprotocol(server, alice, how):
         socket = connect(server, subprotocols=["wallet.bearer", token], open_timeout=5)
     with socket:
         assert socket.subprotocol == ("wallet.bearer" if how == "subprotocol" else None)
-        response = client_for(alice).post(
-            f"{API}wallets/me/spend", {"asset": "GOLD", "amount": "1"}, format="json"
-        )
-        relay_transaction(response.json()["id"])
+        spend_over_rest(alice, "1")
+        relay()
         assert json.loads(socket.recv(timeout=1.0))["event"] == "wallet:payment_processed"
 
 
@@ -181,11 +201,10 @@ def test_customer_cannot_watch_another_user(server, alice, bob):
 
 
 def test_staff_watch_a_user(server, alice, staff):
+    relay()
     with open_socket(f"{server}?user={alice.pk}", staff) as watching:
-        response = client_for(alice).post(
-            f"{API}wallets/me/spend", {"asset": "GOLD", "amount": "3"}, format="json"
-        )
-        relay_transaction(response.json()["id"])
+        spend_over_rest(alice, "3")
+        relay()
         message = json.loads(watching.recv(timeout=1.0))
     assert message["data"]["user_id"] == alice.pk
 
@@ -202,13 +221,44 @@ def test_socket_closes_when_its_token_expires(server, alice):
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
+def test_through_the_relay_events_process(server, alice):
+    """The production path: relay_events (no broker: dispatchers only) in its own process,
+    uvicorn in another, Redis between them."""
+    env = {**os.environ, **server_env()}
+    relay_process = subprocess.Popen(
+        [sys.executable, "manage.py", "relay_events", "--forever", "--interval", "0.05"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with open_socket(server, alice) as socket:
+            # given: the signup's events relayed by the process (and seen on the socket)
+            deadline = time.monotonic() + 20
+            while OutboxEvent.objects.filter(published_at__isnull=True).exists():
+                assert time.monotonic() < deadline, "relay_events published nothing"
+                time.sleep(0.05)
+            while not nothing_arrives(socket, 0.3):
+                pass
+
+            # when
+            started = time.monotonic()
+            transaction_id = spend_over_rest(alice, "5")
+
+            # then
+            message = json.loads(socket.recv(timeout=1.0))
+            assert time.monotonic() - started < 1.0
+            assert message["event"] == "wallet:payment_processed"
+            assert message["data"]["transaction_id"] == transaction_id
+    finally:
+        relay_process.terminate()
+        relay_process.wait(timeout=10)
+
+
 def test_an_idle_socket_stays_open(server, alice):
     """Longer than channels-redis's 5 s blocking pop (redis-py 8's default read timeout
     would drop it there), then an event still arrives."""
+    relay()
     with open_socket(server, alice) as socket:
         assert nothing_arrives(socket, 7)
-        response = client_for(alice).post(
-            f"{API}wallets/me/spend", {"asset": "GOLD", "amount": "2"}, format="json"
-        )
-        relay_transaction(response.json()["id"])
+        spend_over_rest(alice, "2")
+        relay()
         assert json.loads(socket.recv(timeout=1.0))["event"] == "wallet:payment_processed"
