@@ -40,7 +40,7 @@ class NotificationAdmin(ReadOnly):
 
 class SubscriptionForm(forms.ModelForm):
     event_types = forms.CharField(
-        help_text=f"Comma-separated: * or {', '.join(services.EVENT_TYPES)}",
+        help_text="Comma-separated outbox event types (wallet.transaction.posted, ...), or *",
         widget=forms.TextInput(attrs={"size": 80}),
     )
 

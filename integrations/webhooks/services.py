@@ -14,8 +14,13 @@ from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.webhooks.addresses import validate_url
 from ledger.events.catalogue import CATALOGUE
 
+
 # What a subscription may ask for: the outbox's catalogue (ledger.events); "*" is every type.
-EVENT_TYPES = list(CATALOGUE)
+# Read at each call: apps above the ledger may add types to the catalogue as they load.
+def known_event_types() -> list[str]:
+    return list(CATALOGUE)
+
+
 MIN_SECRET_LENGTH = 16
 
 
@@ -30,7 +35,7 @@ def validate_event_types(event_types: object) -> list[str]:
         or any(not isinstance(name, str) for name in event_types)
     ):
         raise _invalid("event_types", "A non-empty list of event types.")
-    unknown = sorted(set(event_types) - {*EVENT_TYPES, "*"})
+    unknown = sorted(set(event_types) - {*known_event_types(), "*"})
     if unknown:
         raise _invalid("event_types", f"Unknown event types: {', '.join(unknown)}.")
     return sorted(set(event_types))
