@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.messages import render
@@ -56,9 +57,16 @@ class CreatedSubscriptionSerializer(SubscriptionSerializer):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}, "minItems": 1})
+class EventTypesField(serializers.JSONField):
+    """A non-empty list of event types, checked by the service (known types, all strings).
+    Not a ListField of CharField: its errors for a bad item are keyed by the item's index,
+    which the JSON renderer cannot write (a 500)."""
+
+
 class SubscriptionInSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=500)
-    event_types = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
+    event_types = EventTypesField()
     secret = serializers.CharField(
         required=False, min_length=16, max_length=100,
         help_text="Signs the deliveries; generated (whsec_...) when not given.",
@@ -68,9 +76,7 @@ class SubscriptionInSerializer(serializers.Serializer):
 
 class SubscriptionChangeSerializer(serializers.Serializer):
     url = serializers.CharField(max_length=500, required=False)
-    event_types = serializers.ListField(
-        child=serializers.CharField(max_length=100), min_length=1, required=False
-    )
+    event_types = EventTypesField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
     is_active = serializers.BooleanField(
         required=False, help_text="true re-enables a disabled subscription (failures reset)."

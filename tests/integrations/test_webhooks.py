@@ -304,6 +304,8 @@ def test_service_account_subscribes_and_sees_the_secret_once(service):
         ({"url": "https://user:pw@hooks.example.com/", "event_types": ["*"]}, "url"),
         ({"url": "https://hooks.example.com/", "event_types": ["wallet.nope"]}, "event_types"),
         ({"url": "https://hooks.example.com/", "event_types": []}, "event_types"),
+        ({"url": "https://hooks.example.com/", "event_types": [None, 7]}, "event_types"),
+        ({"url": "https://hooks.example.com/", "event_types": [["*"]]}, "event_types"),
         ({"url": "https://hooks.example.com/", "event_types": ["*"], "secret": "short"}, "secret"),
     ],
 )
