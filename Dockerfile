@@ -19,10 +19,17 @@ COPY ledger ./ledger
 COPY wallets ./wallets
 COPY rewards ./rewards
 COPY jobs ./jobs
+COPY integrations ./integrations
 COPY templates ./templates
 COPY fixtures ./fixtures
 COPY manage.py ./
+# Translations are compiled here (.mo files are build output, not in git); gettext's
+# msgfmt is needed only for that.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir . \
+    && (cd integrations && DJANGO_SETTINGS_MODULE=config.settings.local python ../manage.py compilemessages) \
     && SECRET_KEY=collectstatic-only-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
        PROMETHEUS_MULTIPROC_DIR= python manage.py collectstatic --no-input
 

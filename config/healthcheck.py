@@ -34,4 +34,5 @@ def main(path: str = "/healthz", *, port: str = "8000") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:2]))
+    # `python -m config.healthcheck /healthz 8001` asks the websocket server instead.
+    sys.exit(main(*sys.argv[1:2], **({"port": sys.argv[2]} if len(sys.argv) > 2 else {})))

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("wallets.api.urls")),
     path("", include("rewards.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("integrations.api.urls")),
 ]
 
 urlpatterns = [

@@ -2,6 +2,8 @@
 start it, start a campaign, and watch either run on the job's page, which polls a small
 JSON view. Pages extend admin/base_site.html only, so they follow any admin theme."""
 
+from typing import cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from accounts.models import User
 from core.amounts import format_amount
 from jobs import services
 from jobs.models import Job
@@ -22,6 +25,11 @@ from wallets.bulk import COLUMNS
 START_JOB = "jobs.start_job"
 # Shown in the page; the rest are counted.
 SHOWN_ERRORS = 200
+
+
+def operator(request: HttpRequest) -> User:
+    """The staff member acting: the admin only serves logged-in staff."""
+    return cast(User, request.user)
 
 
 class BulkUploadForm(forms.Form):
@@ -133,7 +141,9 @@ class JobAdmin(admin.ModelAdmin):
         form = BulkUploadForm(request.POST or None, request.FILES or None)
         check = None
         if request.method == "POST" and form.is_valid():
-            job, check = services.create_bulk_job(upload=form.cleaned_data["file"], by=request.user)
+            job, check = services.create_bulk_job(
+                upload=form.cleaned_data["file"], by=operator(request)
+            )
             if job is not None:
                 self.log_addition(request, job, f"Uploaded {job.input_name}: {check.rows} rows")
                 return HttpResponseRedirect(reverse("admin:jobs_job_change", args=[job.pk]))
@@ -161,7 +171,7 @@ class JobAdmin(admin.ModelAdmin):
         if job.kind != Job.Kind.BULK_TRANSFER or not may_start_bulk(request):
             raise PermissionDenied
         try:
-            services.start_job(job, by=request.user)
+            services.start_job(job, by=operator(request))
         except services.JobRefused as refused:
             self.message_user(request, str(refused), messages.ERROR)
         else:
@@ -175,7 +185,7 @@ class JobAdmin(admin.ModelAdmin):
         if not may_start(request):
             raise PermissionDenied
         try:
-            services.rerun_job(job, by=request.user)
+            services.rerun_job(job, by=operator(request))
         except services.JobRefused as refused:
             self.message_user(request, str(refused), messages.ERROR)
         else:
@@ -200,7 +210,7 @@ class JobAdmin(admin.ModelAdmin):
         campaign = get_object_or_404(Campaign.objects.select_related("asset"), pk=campaign_id)
         if request.method == "POST":
             try:
-                job = services.start_campaign(campaign, by=request.user)
+                job = services.start_campaign(campaign, by=operator(request))
             except services.JobRefused as refused:
                 self.message_user(request, str(refused), messages.ERROR)
                 change = reverse("admin:rewards_campaign_change", args=[campaign.pk])

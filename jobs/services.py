@@ -11,11 +11,12 @@ All three call `execute_job`.
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 import structlog
 from django.conf import settings
@@ -205,7 +206,13 @@ def execute_job(job_id: int, *, worker: str) -> None:
         _finish(job, Job.Status.FAILED if failed else Job.Status.DONE, summary, failed)
 
 
-def _progress(job: Job) -> Callable[[int, int | None], None]:
+class Progress(Protocol):
+    """Reports rows done (and, once known, the total) to the job's row."""
+
+    def __call__(self, done: int, total: int | None = None) -> None: ...
+
+
+def _progress(job: Job) -> Progress:
     def report(done: int, total: int | None = None) -> None:
         fields: dict = {"done": done, "heartbeat_at": timezone.now()}
         if total is not None:
@@ -223,7 +230,7 @@ def _finish(job: Job, status: str, summary: dict | None = None, errors: list | N
     Job.objects.filter(pk=job.pk).update(**fields)
 
 
-def _run_bulk_transfer(job: Job, progress: Callable[[int, int | None], None]) -> dict:
+def _run_bulk_transfer(job: Job, progress: Progress) -> dict:
     """Validate again (a user may have been deactivated since), then post every row.
     A resumed run posts the file from the top: the rows posted before are replays."""
     options = job.options
@@ -261,7 +268,7 @@ def _run_bulk_transfer(job: Job, progress: Callable[[int, int | None], None]) ->
     }
 
 
-def _run_campaign(job: Job, progress: Callable[[int, int | None], None]) -> dict:
+def _run_campaign(job: Job, progress: Progress) -> dict:
     """rewards.campaigns.run_campaign: a resumed run starts after the campaign's last
     checkpoint, and the users paid since it are replays."""
     campaign = job.campaign

@@ -28,6 +28,23 @@ ensure_venv() {
     .venv/bin/python -m pip install --quiet -e ".[dev]"
     touch "$stamp"
   fi
+  ensure_messages
+}
+
+# Compile the apps' translations (.po -> .mo, build output, not committed) when a .po is
+# newer than its .mo. Django's compilemessages needs GNU gettext's msgfmt.
+ensure_messages() {
+  local po stale=
+  for po in integrations/locale/*/LC_MESSAGES/django.po; do
+    [ -f "${po%.po}.mo" ] && [ ! "$po" -nt "${po%.po}.mo" ] || stale=1
+  done
+  [ -n "$stale" ] || return 0
+  if ! command -v msgfmt >/dev/null 2>&1; then
+    echo "Installing gettext (msgfmt) from Debian's packages to compile translations" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; } ||
+      { echo "gettext is missing: notifications will be in English only" >&2; return 0; }
+  fi
+  (cd integrations && ../.venv/bin/python ../manage.py compilemessages --verbosity 0)
 }
 
 ensure_postgres() {

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rewards",
     "payments",
     "jobs",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +105,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Languages notifications are written in (Accept-Language picks one; integrations/locale).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 USE_TZ = True
 # The calendar that daily limits (check-in, daily tasks) and leaderboard periods follow.
 WALLET_TIME_ZONE = env_str("WALLET_TIME_ZONE", "UTC")
@@ -135,7 +138,7 @@ AMQP_EXCHANGE = env_str("AMQP_EXCHANGE", "wallet.events")
 # published batch's envelopes in the relay's transaction. Validation: every event
 # written is checked against the catalogue's schema (on in the tests).
 OUTBOX_PARTITIONS = env_int("OUTBOX_PARTITIONS", 16)
-OUTBOX_DISPATCHERS: list[str] = []
+OUTBOX_DISPATCHERS: list[str] = ["integrations.dispatch.dispatch"]
 OUTBOX_VALIDATE_EVENTS = False
 # Events in (manage.py consume_events): the queue bound to AMQP_EXCHANGE, and how often a
 # message that fails is tried (INBOX_RETRY_SECONDS apart) before it is dead-lettered.
@@ -288,3 +291,33 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # storage they all reach: a shared volume here, or an object store in STORAGES.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "media/"
+
+# Integrations (integrations/): live wallet events, notifications, webhooks.
+# The websocket server (config.asgi under uvicorn) and the relay meet in the channel layer:
+# Redis when REDIS_URL is set, else in process memory (one process only).
+CHANNEL_LAYER_PREFIX = env_str("CHANNEL_LAYER_PREFIX", "wallet")
+# socket_timeout above channels-redis's 5 s blocking pop: redis-py 8 defaults it to 5 s,
+# which times the pop out and drops every idle socket after about 5 s.
+CHANNEL_LAYERS = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": CHANNEL_LAYER_PREFIX,
+            },
+        }
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+# Webhook delivery (manage.py deliver_webhooks): per-attempt timeout, backoff between
+# attempts (exponential from BASE, capped at MAX, with jitter), attempts per delivery, and
+# the run of failed attempts that disables a subscription.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_BASE_SECONDS = float(env_str("WEBHOOK_RETRY_BASE_SECONDS") or 10)
+WEBHOOK_RETRY_MAX_SECONDS = float(env_str("WEBHOOK_RETRY_MAX_SECONDS") or 3600)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+# Off: deliveries to loopback, private and link-local addresses are refused.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)

@@ -13,3 +13,6 @@ SIMPLE_JWT["SIGNING_KEY"] = env_str("JWT_SIGNING_KEY") or SECRET_KEY
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Webhook receivers on this machine are what development tries first.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", True)

@@ -55,3 +55,5 @@ LOGGING = logging_settings(style="plain", level=env_str("LOG_LEVEL", "WARNING"))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or tempfile.mkdtemp(prefix="wallet-test-media-"))
 # Jobs run in the caller unless a test asks for a thread or a Celery worker.
 JOBS_RUNNER = env_str("TEST_JOBS_RUNNER", "inline")
+# The tests' webhook receivers listen on 127.0.0.1; the blocking test turns this off.
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
