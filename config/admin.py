@@ -96,6 +96,7 @@ def sidebar_navigation(request: HttpRequest) -> list[dict]:
                     "ledger.view_transaction",
                 ),
                 item("Holds", "lock_clock", "admin:ledger_hold_changelist", "ledger.view_hold"),
+                item("Jobs", "work_history", "admin:jobs_job_changelist", "jobs.view_job"),
             ],
         },
         {

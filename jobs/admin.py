@@ -1,6 +1,7 @@
 """Jobs in the admin: upload a bulk-transfer file (validated before anything is posted),
 start it, start a campaign, and watch either run on the job's page, which polls a small
-JSON view. Pages extend admin/base_site.html only, so they follow any admin theme."""
+JSON view. Pages extend admin/base_site.html and use unfold's classes, like the other
+back-office pages."""
 
 from typing import cast
 
@@ -12,6 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from accounts.models import User
 from core.amounts import format_amount
@@ -34,9 +37,10 @@ def operator(request: HttpRequest) -> User:
 
 class BulkUploadForm(forms.Form):
     file = forms.FileField(
+        widget=UnfoldAdminFileFieldWidget,
         help_text=f"CSV with the header {','.join(COLUMNS)}; from/to is a user's email or a "
         "system account (TREASURY, BONUS, DONATION:cause...). Each row's reference is its "
-        "idempotency key: a row posted before is never posted again."
+        "idempotency key: a row posted before is never posted again.",
     )
 
 
@@ -70,7 +74,7 @@ def job_state(job: Job) -> dict:
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ModelAdmin):
     list_display = ["id", "kind", "status", "progress", "input_name", "campaign", "started_by"]
     list_display += ["created_at", "finished_at"]
     list_filter = ["kind", "status"]

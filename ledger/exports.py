@@ -153,7 +153,9 @@ class WalletStatementMixin(_AdminBase):
     @admin.display(description="statement")
     def statement(self, account: Account) -> str:
         return format_html(
-            '<a id="statement-csv" href="{}">CSV</a> · <a id="statement-xlsx" href="{}">XLSX</a>',
+            '<a id="statement-csv" class="{link}" href="{}">CSV</a> · '
+            '<a id="statement-xlsx" class="{link}" href="{}">XLSX</a>',
             reverse("admin:ledger_account_statement", args=[account.pk, "csv"]),
             reverse("admin:ledger_account_statement", args=[account.pk, "xlsx"]),
+            link="font-medium text-primary-600 underline dark:text-primary-500",  # unfold's
         )

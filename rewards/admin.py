@@ -109,7 +109,8 @@ class CampaignAdmin(ConfigAdmin):
         start = reverse("admin:jobs_job_start_campaign", args=[campaign.pk])
         return format_html(
             '<span id="audience-size">{}</span> users to pay, '
-            '<span id="audience-cost">{} {}</span> in all. <a href="{}">Start the campaign</a>',
+            '<span id="audience-cost">{} {}</span> in all. '
+            '<a href="{}" class="font-medium text-primary-600 underline">Start the campaign</a>',
             users,
             format_amount(cost, scale=campaign.asset.scale),
             campaign.asset.code,

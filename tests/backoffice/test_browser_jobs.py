@@ -83,7 +83,7 @@ def log_in(browser, live_server) -> None:
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("operator@example.com")
     browser.find_element(By.NAME, "password").send_keys("operator-pass-1")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     # Signed in once the login page is left (no theme-specific element is waited for).
     WebDriverWait(browser, 10).until(lambda driver: "/admin/login/" not in driver.current_url)
 
@@ -101,6 +101,13 @@ def downloaded(folder: Path, suffix: str, timeout: float = 20) -> Path:
             return done[0]
         time.sleep(0.2)
     raise AssertionError(f"no {suffix} file downloaded: {list(folder.iterdir())}")
+
+
+def click(browser, element) -> None:
+    """Click it as a user would: scrolled to the middle of the window first, out from under
+    unfold's sticky header and the change form's sticky submit row."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
 
 
 # The job's page reloads itself: an element found just before may be gone when read.
@@ -192,7 +199,7 @@ def test_operator_starts_a_campaign_and_watches_it_run(browser, live_server, ope
 
     browser.get(f"{live_server.url}/admin/rewards/campaign/{drive.pk}/change/")
     assert shown(browser, "audience-size").text == "3"
-    browser.find_element(By.LINK_TEXT, "Start the campaign").click()
+    click(browser, browser.find_element(By.LINK_TEXT, "Start the campaign"))
     assert shown(browser, "audience-cost").text == "6.00 COIN"
     screenshot(browser, "campaign-start")
     browser.find_element(By.ID, "start").click()

@@ -157,6 +157,9 @@ def test_export_memory_stays_flat_as_rows_grow_where_a_dataset_grows(alice):
         return resource.export(with_entries(Transaction.objects.order_by("id"))).csv
 
     _post_topups(400)
+    # Once unmeasured: first-use costs (lazy imports, caches) would otherwise count as the
+    # small export's, and depend on which tests ran before in the same process.
+    streamed(), in_a_dataset()
     small, small_dataset = peak_memory(streamed), peak_memory(in_a_dataset)
     small_size = streamed()
     _post_topups(1600)
@@ -165,4 +168,6 @@ def test_export_memory_stays_flat_as_rows_grow_where_a_dataset_grows(alice):
 
     assert large_size > 4 * small_size  # five times the rows really went out
     assert large < 1.3 * small, (small, large)
-    assert large_dataset > 2 * small_dataset, (small_dataset, large_dataset)
+    # The Dataset keeps every row: over 1 kB more per added row (about 2 kB measured). A
+    # ratio to the small peak was flaky: that peak also holds a fixed ~2.5 MB.
+    assert large_dataset - small_dataset > 1600 * 1000, (small_dataset, large_dataset)
