@@ -63,3 +63,40 @@ ensure_postgres() {
   echo "PostgreSQL is not reachable on $host:$port" >&2
   return 1
 }
+
+port_open() {  # host port
+  (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+wait_for_port() {  # name host port seconds
+  for _ in $(seq 1 "$4"); do
+    port_open "$2" "$3" && return 0
+    sleep 1
+  done
+  echo "$1 is not reachable on $2:$3" >&2
+  return 1
+}
+
+# The tests of events, sockets, throttles and jobs use the real Redis and RabbitMQ on
+# this machine: start them (installing Debian's packages if need be) when they are down.
+ensure_redis() {
+  port_open 127.0.0.1 6379 && return 0
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "Redis is not installed; installing it from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  echo "Starting Redis" >&2
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+  wait_for_port Redis 127.0.0.1 6379 30
+}
+
+ensure_rabbitmq() {
+  port_open 127.0.0.1 5672 && return 0
+  if ! command -v rabbitmq-server >/dev/null 2>&1; then
+    echo "RabbitMQ is not installed; installing it from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null
+  fi
+  echo "Starting RabbitMQ" >&2
+  rabbitmq-server -detached || true
+  wait_for_port RabbitMQ 127.0.0.1 5672 90
+}
