@@ -8,13 +8,14 @@ from typing import TypeVar
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError as FormError
-from django.db.models import QuerySet
+from django.db.models import Min, QuerySet
 from unfold.admin import ModelAdmin, TabularInline
 
 from core.errors import DomainError
 from integrations.models import Notification, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integrations.webhooks import services
 from integrations.webhooks.addresses import validate_url
+from ledger.dashboard import QUEUE_COUNT_LIMIT, Queue, register_queue
 
 T = TypeVar("T")
 
@@ -155,3 +156,18 @@ class WebhookAttemptAdmin(ReadOnly):
     list_filter = ["succeeded"]
     list_select_related = ["delivery"]
     show_full_result_count = False
+
+
+def webhook_backlog() -> Queue:
+    """The dashboard's "waiting" panel: deliveries not yet made (through the index the
+    worker claims them by)."""
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).order_by()
+    return Queue(
+        label="Webhook deliveries waiting",
+        size=pending[: QUEUE_COUNT_LIMIT + 1].count(),
+        link="admin:integrations_webhookdelivery_changelist",
+        oldest=pending.aggregate(oldest=Min("next_attempt_at"))["oldest"],
+    )
+
+
+register_queue(webhook_backlog)

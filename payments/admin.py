@@ -18,7 +18,7 @@ from core.admin import ReasonForm, confirmed_action
 from core.amounts import format_amount, to_minor_units
 from core.errors import ValidationError
 from ledger.admin import ReadOnlyAdmin
-from ledger.dashboard import Queue, register_queue
+from ledger.dashboard import QUEUE_COUNT_LIMIT, Queue, register_queue
 from ledger.forms import AmountField
 from payments.models import ApprovalRequest, Deposit, Payment, ProviderEvent, Refund, Withdrawal
 from payments.providers import get_provider
@@ -347,11 +347,11 @@ class ProviderEventAdmin(ReadOnlyAdmin):
 
 def pending_approvals() -> Queue:
     """The dashboard's "waiting" panel: requests a second staff member must decide."""
-    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).order_by()
     figures = pending.aggregate(oldest=Min("created_at"))
     return Queue(
         label="Approvals waiting for a second staff member",
-        size=pending.count(),
+        size=pending[: QUEUE_COUNT_LIMIT + 1].count(),
         link="admin:payments_approvalrequest_changelist",  # lists pending first
         oldest=figures["oldest"],
     )

@@ -94,3 +94,24 @@ def test_support_reads_but_cannot_send_again(assets, failed_delivery):
     client.post(DELIVERIES, {"action": "send_again", "_selected_action": [failed_delivery.pk]})
     failed_delivery.refresh_from_db()
     assert failed_delivery.status == "failed"
+
+
+def test_the_dashboard_counts_waiting_webhook_deliveries_and_approvals(desk, failed_delivery):
+    from ledger.dashboard import get_dashboard
+
+    def waiting(label: str) -> int:
+        return next(q.size for q in get_dashboard()["queues"] if q.label == label)
+
+    deliveries = "Webhook deliveries waiting"
+    before = waiting(deliveries)
+    WebhookDelivery.objects.create(
+        subscription=failed_delivery.subscription,
+        event_id="7f1c2a9e-0000-4000-8000-000000000002",
+        event_type="wallet.created",
+        payload={"id": "7f1c2a9e-0000-4000-8000-000000000002"},
+    )
+
+    assert (before, waiting(deliveries)) == (0, 1)  # the failed one is not waiting
+    assert waiting("Approvals waiting for a second staff member") == 0
+    page = desk.get("/admin/").content.decode()
+    assert deliveries in page and "Approvals waiting for a second staff member" in page
