@@ -1,9 +1,6 @@
 """The back office in a real headless Chromium (Debian's chromium and chromium-driver,
 installed by .ci/run), driven by Selenium against Django's live server."""
 
-import os
-import shutil
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,8 +8,6 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -20,43 +15,16 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from accounts.models import User
 from ledger.models import Account, Transaction, TransactionType
 from ledger.reconcile import record_reconciliation
+from tests.backoffice.chromium import ARTIFACTS, chromium, needs_chromium
 from tests.factories import fund, spend, wallet
 
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
-        reason="needs Debian's chromium and chromium-driver (.ci/run installs them)",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
 
 
 @pytest.fixture
 def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp()
-    for flag in [
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium() as driver:
+        yield driver
 
 
 def desk_user(email: str, role: str) -> User:
