@@ -28,7 +28,7 @@ from core.admin import (
     link,
 )
 from core.amounts import format_amount
-from ledger.admin import adjust_from_page, amount, balance_change
+from ledger.admin import adjust_from_page, amount, balance_change, transaction_link
 from ledger.approvals import held_for_approval
 from ledger.forms import AmountField, clean_amount
 from ledger.models import Account, AccountPurpose, Asset, Entry, Hold, TransactionType
@@ -146,10 +146,7 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
                 (
                     str(e.transaction_id),
                     [
-                        link(
-                            reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
-                            f"#{e.transaction_id}",
-                        ),
+                        transaction_link(e.transaction_id),
                         e.transaction.type,
                         f"{amount(e.amount, e.asset)} {e.asset.code}",
                         e.transaction.reference,

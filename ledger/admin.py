@@ -162,6 +162,11 @@ def balance_change(account: Account, delta: int) -> SafeString:
 # from the object's own page: one service call each, in the staff user's name.
 
 
+def transaction_link(pk: int) -> SafeString:
+    """#pk, linked to the transaction's admin page (in the wallet and user pages' tables)."""
+    return link(reverse("admin:ledger_transaction_change", args=[pk]), f"#{pk}")
+
+
 def post_adjustment(*, account: Account, text: str, reason: str, by) -> str:
     minor = to_signed_minor_units(text, scale=account.asset.scale)
     waiting = approvals.held_for_approval(
@@ -431,10 +436,7 @@ class AccountAdmin(WalletStatementMixin, ReadOnlyAdmin):
                 (
                     str(e.transaction_id),
                     [
-                        link(
-                            reverse("admin:ledger_transaction_change", args=[e.transaction_id]),
-                            f"#{e.transaction_id}",
-                        ),
+                        transaction_link(e.transaction_id),
                         e.transaction.type,
                         amount(e.amount, account.asset),
                         "" if e.balance_after is None else amount(e.balance_after, account.asset),
