@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
 
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parents[2] / "artifacts"))
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -53,3 +57,19 @@ def chromium(downloads: Path | None = None) -> Iterator[webdriver.Chrome]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def click_through(
+    browser: webdriver.Chrome, element: WebElement, *, submit: bool = False, timeout: float = 30
+) -> None:
+    """Click a link or button (or submit the form an input is in) and wait until the next
+    page has replaced this one: reading right after a bare click can find the old page's
+    elements, gone a moment later. Scrolled to the middle of the window first, out from
+    under unfold's sticky header and the change form's sticky submit row."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    if submit:
+        element.submit()
+    else:
+        element.click()
+    WebDriverWait(browser, timeout).until(ready.staleness_of(page))

@@ -15,7 +15,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from accounts.models import User
 from ledger.models import Account, Transaction, TransactionType
 from ledger.reconcile import record_reconciliation
-from tests.backoffice.chromium import ARTIFACTS, chromium, needs_chromium
+from tests.backoffice.chromium import ARTIFACTS, chromium, click_through, needs_chromium
 from tests.factories import fund, spend, wallet
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
@@ -47,7 +47,7 @@ def log_in(browser, live_server, email: str = "operator@example.com"):
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys(email)
     browser.find_element(By.NAME, "password").send_keys("operator-pass-1")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     WebDriverWait(browser, 10).until(ready.presence_of_element_located((By.ID, "dashboard")))
 
 
@@ -73,7 +73,7 @@ def test_operator_adjusts_a_wallet_and_sees_the_balance_and_the_transaction(
     browser.get(f"{live_server.url}/admin/ledger/account/")
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys("alice@example.com")
-    search.submit()
+    click_through(browser, search, submit=True)
     row = next(
         r
         for r in browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
@@ -83,12 +83,11 @@ def test_operator_adjusts_a_wallet_and_sees_the_balance_and_the_transaction(
 
     # runs the adjustment action, confirms with an amount and a reason
     Select(browser.find_element(By.NAME, "action")).select_by_value("post_adjustment")
-    browser.find_element(By.NAME, "index").click()
+    click_through(browser, browser.find_element(By.NAME, "index"))
     browser.find_element(By.NAME, "amount").send_keys("25")
     browser.find_element(By.NAME, "reason").send_keys("goodwill after incident_001")
     confirm = browser.find_element(By.NAME, "confirm")
-    confirm.click()
-    WebDriverWait(browser, 10).until(ready.staleness_of(confirm))
+    click_through(browser, confirm)
     assert "done for 1 of 1" in page_text(browser)
 
     # the wallet page shows the new balance and the adjustment among its entries
@@ -102,7 +101,7 @@ def test_operator_adjusts_a_wallet_and_sees_the_balance_and_the_transaction(
     assert adjustment.metadata["reason"] == "goodwill after incident_001"
 
     # and the transaction's own page shows its entries
-    browser.find_element(By.LINK_TEXT, f"#{adjustment.pk}").click()
+    click_through(browser, browser.find_element(By.LINK_TEXT, f"#{adjustment.pk}"))
     assert "goodwill after incident_001" in browser.find_element(By.ID, "content").text
 
 
@@ -126,16 +125,15 @@ def test_dashboard_screenshot(browser, live_server, operator, alice, bob):
     assert charts and all(chart.size["height"] > 100 for chart in charts)  # Chart.js drew them
 
     # the range picker redraws the page for the last 7 days
-    browser.find_element(By.CSS_SELECTOR, "#range-picker a[href='?days=7']").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "#range-picker a[href='?days=7']"))
     WebDriverWait(browser, 10).until(ready.url_contains("days=7"))
     assert "7 days" in browser.find_element(By.CSS_SELECTOR, "[aria-current=true]").text
     shot(browser, "dashboard-7-days")
 
     # and "run reconcile now" asks first, then runs it
-    browser.find_element(By.LINK_TEXT, "Run reconcile now").click()
+    click_through(browser, browser.find_element(By.LINK_TEXT, "Run reconcile now"))
     shot(browser, "reconcile-confirm")
-    browser.find_element(By.NAME, "confirm").click()
-    WebDriverWait(browser, 10).until(ready.presence_of_element_located((By.ID, "dashboard")))
+    click_through(browser, browser.find_element(By.NAME, "confirm"))
     assert "Reconciliation #" in page_text(browser)
 
 
@@ -146,12 +144,15 @@ def test_operator_finds_a_user_by_email_and_adjusts_from_the_users_page(
     log_in(browser, live_server)
 
     # finds alice by her email in the users list
-    browser.find_element(By.CSS_SELECTOR, "#nav-sidebar a[href='/admin/accounts/user/']").click()
+    click_through(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, "#nav-sidebar a[href='/admin/accounts/user/']"),
+    )
     search = browser.find_element(By.ID, "searchbar")
     search.send_keys("alice@example.com")
-    search.submit()
+    click_through(browser, search, submit=True)
     shot(browser, "users-search")
-    browser.find_element(By.LINK_TEXT, "alice@example.com").click()
+    click_through(browser, browser.find_element(By.LINK_TEXT, "alice@example.com"))
 
     # sees her balances on her page
     wallets = browser.find_element(By.ID, "user-wallets")
@@ -161,19 +162,18 @@ def test_operator_finds_a_user_by_email_and_adjusts_from_the_users_page(
     shot(browser, "user-page")
 
     # posts an adjustment from her page: the form, then what will change, then confirm
-    browser.find_element(By.CSS_SELECTOR, "a[href$='/adjust_here/']").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "a[href$='/adjust_here/']"))
     Select(browser.find_element(By.NAME, "wallet")).select_by_value(str(wallet(alice, "COIN").pk))
     browser.find_element(By.NAME, "amount").send_keys("-2.50")
     browser.find_element(By.NAME, "reason").send_keys("double credit, ticket 4411")
     shot(browser, "adjust-form")
-    browser.find_element(By.NAME, "preview").click()
+    click_through(browser, browser.find_element(By.NAME, "preview"))
     preview = browser.find_element(By.ID, "preview").text
     assert "12.50" in preview and "10.00" in preview
     assert Account.objects.get(pk=wallet(alice, "COIN").pk).balance == 1250  # nothing yet
     shot(browser, "adjust-preview")
     confirm = browser.find_element(By.NAME, "confirm")
-    confirm.click()
-    WebDriverWait(browser, 10).until(ready.staleness_of(confirm))
+    click_through(browser, confirm)
 
     # back on her page: the outcome, the new balance and the adjustment among her transactions
     assert "Post an adjustment: done" in page_text(browser)
@@ -185,7 +185,7 @@ def test_operator_finds_a_user_by_email_and_adjusts_from_the_users_page(
     shot(browser, "user-page-after-adjustment")
 
     # and all her transactions, found by her email in the transactions list
-    browser.find_element(By.LINK_TEXT, "All of them").click()
+    click_through(browser, browser.find_element(By.LINK_TEXT, "All of them"))
     listed = browser.find_element(By.ID, "result_list").text
     assert "ADJUSTMENT" in listed.upper() and "-2.50 COIN" not in listed  # amounts moved
     assert "2.50 COIN" in listed and "alice@example.com" in listed

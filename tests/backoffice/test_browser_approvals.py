@@ -9,6 +9,7 @@ from selenium.webdriver.support.ui import Select
 from ledger.models import Transaction, TransactionType
 from payments.models import ApprovalRequest, Withdrawal
 from payments.services import withdrawals
+from tests.backoffice.chromium import click_through
 from tests.backoffice.test_browser import browser, log_in, operator, page_text, pytestmark, shot
 from tests.factories import fund, wallet
 
@@ -41,10 +42,10 @@ def run_action(browser, live_server, changelist: str, row_text: str, action: str
     browser.get(f"{live_server.url}/admin/{changelist}/")
     list_row(browser, row_text).find_element(By.CSS_SELECTOR, "input.action-select").click()
     Select(browser.find_element(By.NAME, "action")).select_by_value(action)
-    browser.find_element(By.NAME, "index").click()
+    click_through(browser, browser.find_element(By.NAME, "index"))
     for name, value in form.items():
         browser.find_element(By.NAME, name).send_keys(value)
-    browser.find_element(By.NAME, "confirm").click()
+    click_through(browser, browser.find_element(By.NAME, "confirm"))
     return page_text(browser)
 
 

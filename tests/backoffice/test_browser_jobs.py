@@ -14,7 +14,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts.models import User
 from rewards.models import Campaign
-from tests.backoffice.chromium import ARTIFACTS, chromium, needs_chromium
+from tests.backoffice.chromium import ARTIFACTS, chromium, click_through, needs_chromium
 from tests.factories import create_user, fund, spend, wallet
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
@@ -47,7 +47,7 @@ def log_in(browser, live_server) -> None:
     browser.get(f"{live_server.url}/admin/login/")
     browser.find_element(By.NAME, "username").send_keys("operator@example.com")
     browser.find_element(By.NAME, "password").send_keys("operator-pass-1")
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    click_through(browser, browser.find_element(By.CSS_SELECTOR, "button[type=submit]"))
     # Signed in once the login page is left (no theme-specific element is waited for).
     WebDriverWait(browser, 10).until(lambda driver: "/admin/login/" not in driver.current_url)
 
@@ -65,13 +65,6 @@ def downloaded(folder: Path, suffix: str, timeout: float = 20) -> Path:
             return done[0]
         time.sleep(0.2)
     raise AssertionError(f"no {suffix} file downloaded: {list(folder.iterdir())}")
-
-
-def click(browser, element) -> None:
-    """Click it as a user would: scrolled to the middle of the window first, out from under
-    unfold's sticky header and the change form's sticky submit row."""
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
 
 
 # The job's page reloads itself: an element found just before may be gone when read.
@@ -127,9 +120,9 @@ def test_operator_uploads_a_bulk_file_fixes_it_and_watches_it_finish(
 
     # uploads a file with one bad row and sees its line number; nothing is posted
     browser.get(f"{live_server.url}/admin/jobs/job/")
-    browser.find_element(By.ID, "new-bulk-transfer").click()
+    click_through(browser, browser.find_element(By.ID, "new-bulk-transfer"))
     browser.find_element(By.NAME, "file").send_keys(str(bad))
-    browser.find_element(By.ID, "validate").click()
+    click_through(browser, browser.find_element(By.ID, "validate"))
     errors = shown(browser, "validation-errors")
     screenshot(browser, "bulk-upload-bad-row")
     assert "1 bad row" in errors.text
@@ -140,11 +133,11 @@ def test_operator_uploads_a_bulk_file_fixes_it_and_watches_it_finish(
     fixed = tmp_path / "payouts-fixed.csv"
     fixed.write_text(bad.read_text().replace("GOLD,-5,", "GOLD,5,"))
     browser.find_element(By.NAME, "file").send_keys(str(fixed))
-    browser.find_element(By.ID, "validate").click()
+    click_through(browser, browser.find_element(By.ID, "validate"))
     summary = shown(browser, "job-summary").text
     assert "15 GOLD" in summary and "2.50 COIN" in summary
     screenshot(browser, "bulk-job-ready")
-    browser.find_element(By.ID, "start-job").click()
+    click_through(browser, browser.find_element(By.ID, "start-job"))
 
     assert wait_for_job(browser) == "Done"
     screenshot(browser, "bulk-job-done")
@@ -163,10 +156,10 @@ def test_operator_starts_a_campaign_and_watches_it_run(browser, live_server, ope
 
     browser.get(f"{live_server.url}/admin/rewards/campaign/{drive.pk}/change/")
     assert shown(browser, "audience-size").text == "3"
-    click(browser, browser.find_element(By.LINK_TEXT, "Start the campaign"))
+    click_through(browser, browser.find_element(By.LINK_TEXT, "Start the campaign"))
     assert shown(browser, "audience-cost").text == "6.00 COIN"
     screenshot(browser, "campaign-start")
-    browser.find_element(By.ID, "start").click()
+    click_through(browser, browser.find_element(By.ID, "start"))
 
     assert wait_for_job(browser) == "Done"
     screenshot(browser, "campaign-job-done")
