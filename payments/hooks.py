@@ -19,6 +19,12 @@ def deposit_completion(
     return None if deposit is None else deposit.transaction
 
 
+def deposit_failure(*, external_id: str, reason: str) -> None:
+    """wallets.inbound: a `transaction.failed` naming a pending deposit fails it; one
+    naming a deposit that succeeded is refused (InvalidState: a dead letter for an operator)."""
+    deposits.claim_failed_topup(external_id=external_id, reason=reason)
+
+
 def staff_posting_gate(
     *, kind: str, account: Account, amount: int, reason: str, requested_by: Any
 ) -> str | None:

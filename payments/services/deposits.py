@@ -206,3 +206,17 @@ def claim_completed_topup(
             f"The completion does not match deposit #{deposit.pk} (user, asset, amount)."
         )
     return confirm_deposit(deposit_id=deposit.pk)
+
+
+def claim_failed_topup(*, external_id: str, reason: str) -> Deposit | None:
+    """A `transaction.failed` event whose id is a deposit's provider reference fails that
+    deposit while it is pending (wallets/inbound calls this through its hook); None when
+    it names no deposit. Failing one that failed or expired changes nothing; one that
+    succeeded raises InvalidState: the wallet holds the money, and taking it back is a
+    chargeback an operator decides."""
+    deposit = Deposit.objects.filter(provider_reference=external_id).first()
+    if deposit is None:
+        return None
+    if deposit.status == Status.EXPIRED:
+        return deposit
+    return fail_deposit(deposit_id=deposit.pk, reason=reason or f"{external_id} failed")

@@ -14,7 +14,8 @@ from tests.factories import wallet
 from tests.payments.conftest import post_callback, simulated
 from tests.threads import outcomes, run_in_threads
 from wallets.inbound.handlers import handle
-from wallets.inbound.messages import Message
+from wallets.inbound.messages import Message, PoisonMessage
+from wallets.models import ExternalTransaction
 
 CARD = {"type": "card", "id": "pm_card_visa"}
 
@@ -154,6 +155,48 @@ def test_a_transaction_completed_event_confirms_the_deposit_once(alice, as_alice
     assert again.result["wallet_transaction"] == deposit.transaction_id
     assert Transaction.objects.filter(type=TransactionType.TOPUP).count() == 1
     assert wallet(alice, "COIN").balance == 1000
+
+
+def test_a_transaction_failed_event_fails_the_pending_deposit_and_its_late_completion(
+    alice, as_alice
+):
+    deposit = Deposit.objects.get(pk=open_deposit(as_alice, amount="10.00")["id"])
+    reference = deposit.provider_reference
+    completion = {"transaction_id": reference, "kind": "topup", "to": alice.pk}
+
+    failed = handle(
+        Message(
+            id="m-f", type="transaction.failed", data={"transaction_id": reference, "reason": "3DS"}
+        )
+    )
+    late = handle(
+        Message(
+            id="m-c",
+            type="transaction.completed",
+            data={**completion, "asset": "COIN", "amount": "10.00"},
+        )
+    )
+    callback = post_callback(deposit)
+
+    deposit.refresh_from_db()
+    assert (deposit.status, deposit.failure_reason) == ("failed", "3DS")
+    assert (failed.result["status"], late.result["status"]) == ("failed", "ignored")
+    assert (callback.status_code, error_code(callback)) == (409, "invalid_state")
+    assert wallet(alice, "COIN").balance == 0
+    assert not Transaction.objects.filter(type=TransactionType.TOPUP).exists()
+
+
+def test_a_transaction_failed_event_for_a_credited_deposit_is_refused(alice, as_alice):
+    deposit = Deposit.objects.get(pk=open_deposit(as_alice, amount="10.00")["id"])
+    assert post_callback(deposit).status_code == 200
+    failure = {"transaction_id": deposit.provider_reference}
+
+    with pytest.raises(PoisonMessage, match="invalid_state"):
+        handle(Message(id="m-f", type="transaction.failed", data=failure))
+
+    assert Deposit.objects.get(pk=deposit.pk).status == "succeeded"
+    assert wallet(alice, "COIN").balance == 1000
+    assert not ExternalTransaction.objects.filter(external_id=deposit.provider_reference).exists()
 
 
 def test_a_completion_for_an_expired_deposit_is_rejected_not_posted(alice, as_alice):

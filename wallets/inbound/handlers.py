@@ -31,7 +31,7 @@ from ledger.models import Asset, Hold, Transaction, TransactionType
 from ledger.outbox import add_event
 from ledger.reference import get_asset
 from wallets import services as wallets
-from wallets.inbound.claims import claim_topup
+from wallets.inbound.claims import claim_failure, claim_topup
 from wallets.inbound.messages import Message, PoisonMessage
 from wallets.inbound.payloads import PARTIES, CompletedData, FailedData, SignupData, validated
 from wallets.models import ExternalTransaction, InboxMessage
@@ -251,6 +251,7 @@ def handle_transaction_failed(message: Message) -> Outcome:
             _revert(record, reason=data["reason"] or f"{external_id} failed")
         elif record.status in ("", Status.REJECTED):  # nothing posted
             record.hold = _void_holds(external_id)
+            claim_failure(external_id=external_id, reason=data["reason"])  # a pending deposit
             record.status = Status.VOIDED if record.hold else Status.FAILED
             record.save()
         # FAILED, VOIDED, REVERTED: final already, answered again as it stands.
