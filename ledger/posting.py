@@ -38,9 +38,9 @@ from core.errors import (
     WalletFrozen,
 )
 from core.observability.metrics import record_postings
+from core.timestamps import iso
 from ledger.balance_cache import wallets_changed
 from ledger.events.catalogue import TRANSACTION_POSTED
-from ledger.events.envelope import iso
 from ledger.inserts import NewEntry, allocate_ids, write_postings
 from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook

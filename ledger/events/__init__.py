@@ -2,7 +2,7 @@
 event, and the AsyncAPI document generated from the catalogue."""
 
 from ledger.events.catalogue import CATALOGUE, EventType, event_type, event_types, register
-from ledger.events.envelope import envelope, iso
+from ledger.events.envelope import envelope
 
 __all__ = [
     "CATALOGUE",
@@ -10,6 +10,5 @@ __all__ = [
     "envelope",
     "event_type",
     "event_types",
-    "iso",
     "register",
 ]

@@ -1,16 +1,13 @@
 """The envelope every published event travels in: `{"id", "type", "occurred_at",
 "version", "data"}`, built from its outbox row."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from core.timestamps import iso
 
 if TYPE_CHECKING:
     from ledger.models import OutboxEvent
-
-
-def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with a `Z`, as the REST API writes datetimes."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def make_envelope(

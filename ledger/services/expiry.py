@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from core.amounts import format_amount
 from core.errors import NotFound
+from core.timestamps import iso
 from ledger.events.catalogue import POINTS_EXPIRED
-from ledger.events.envelope import iso
 from ledger.locks import lock_user_accounts
 from ledger.models import AccountPurpose, Lot, Transaction, TransactionType
 from ledger.outbox import add_event

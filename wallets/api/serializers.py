@@ -7,6 +7,7 @@ from accounts.api.serializers import BalanceSerializer
 from core.amounts import format_amount, to_minor_units
 from core.api.fields import WholeNumberField
 from core.errors import ValidationError as LedgerValidationError
+from core.timestamps import iso
 from ledger.models import Account, Asset, ConversionRate, Entry, Hold, Transaction
 from ledger.reference import get_asset
 from wallets.selectors import HistoryEntry, HistoryRow
@@ -148,9 +149,6 @@ class ReverseInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-DATETIME = serializers.DateTimeField()
-
-
 class EntrySerializer(serializers.ModelSerializer):
     asset = serializers.CharField(source="asset.code")
     account = serializers.SerializerMethodField()
@@ -226,7 +224,7 @@ class TransactionSerializer(serializers.ModelSerializer):
             "reference": txn.reference,
             "description": txn.description,
             "metadata": txn.metadata,
-            "created_at": DATETIME.to_representation(txn.created_at),
+            "created_at": iso(txn.created_at),
             "reverses": txn.reverses_id,
             "entries": [entry_body(entry) for entry in entries],
             "balances": self._owner_balances(entries),
@@ -297,7 +295,7 @@ class HistoryRowSerializer(serializers.ModelSerializer):
             "type": txn.type,
             "reference": txn.reference,
             "description": txn.description,
-            "created_at": DATETIME.to_representation(txn.created_at),
+            "created_at": iso(txn.created_at),
             "entries": [history_entry_body(entry) for entry in txn.owner_entries],
         }
 
