@@ -255,10 +255,8 @@ def test_through_the_relay_events_process(server, alice):
 
 def test_an_idle_socket_stays_open(server, alice):
     """Longer than channels-redis's 5 s blocking pop (redis-py 8's default read timeout
-    would drop it there), then an event still arrives. The claim is that it arrives at all
-    (the latency is
-    test_spend_reaches_the_owners_socket_within_a_second's): a loaded CI machine was
-    seen to take over a second here."""
+    would drop it there), then an event still arrives. Its claim is that it arrives; the
+    one-second latency is the spend test's (a loaded CI machine took longer here)."""
     relay()
     with open_socket(server, alice) as socket:
         assert nothing_arrives(socket, 7)
