@@ -15,7 +15,7 @@ from import_export.fields import Field
 from import_export.resources import Resource
 
 from core.amounts import format_amount
-from core.exports import FORMATS, export_response
+from core.exports import FORMATS, ExportOrder, ExportSource, export_or_start
 from ledger.models import Account, Entry, Transaction
 
 
@@ -139,16 +139,22 @@ class WalletStatementMixin(_AdminBase):
             *super().get_urls(),
         ]
 
+    def get_export_source(self, request: HttpRequest, order: ExportOrder) -> ExportSource:
+        """The statement of wallet `order.object_id`, if `request`'s user may view it."""
+        if order.what != "statement":
+            raise Http404(f"no export {order.what!r} here")
+        accounts = Account.objects.select_related("asset", "user")
+        found = accounts.filter(pk=order.object_id).first() if order.object_id else None
+        if found is None or not self.has_view_permission(request, found):
+            raise PermissionDenied
+        name = f"statement-{found.pk}-{found.asset.code}"
+        return ExportSource(statement_entries(found), StatementResource(), name)
+
     def statement_view(self, request: HttpRequest, pk: int, format: str):
         if format not in FORMATS:
             raise Http404(f"no export format {format!r}")
-        account = Account.objects.select_related("asset", "user").filter(pk=pk).first()
-        if account is None or not self.has_view_permission(request, account):
-            raise PermissionDenied
-        name = f"statement-{account.pk}-{account.asset.code}"
-        return export_response(
-            statement_entries(account), StatementResource(), name=name, format=format
-        )
+        order = ExportOrder("ledger", "account", "statement", format, object_id=pk)
+        return export_or_start(request, self.get_export_source(request, order), order)
 
     @admin.display(description="statement")
     def statement(self, account: Account) -> str:
