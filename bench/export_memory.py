@@ -1,8 +1,8 @@
 """The admin's exports at scale: rows/s and peak memory of an export in the page (inline)
 and of the same export run as a job (jobs.exports, writing its result file), each in a
-fresh process (wall and CPU time), for the entries list and the transactions list as a superuser sees them
-(the admin's own filters, joins and prefetches). Constant memory means the peaks stay
-about equal as the rows grow.
+fresh process (wall and CPU time), for the entries list and the transactions list as a
+superuser sees them (the admin's own filters, joins and prefetches). Constant memory
+means the peaks stay about equal as the rows grow.
 
     .venv/bin/python bench/export_memory.py [--entries 100000] [--format csv|xlsx]
         [--lists entry,transaction] [--rebuild]
