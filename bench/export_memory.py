@@ -29,6 +29,12 @@ ADMIN_EMAIL = "bench-export-admin@bench.invalid"
 
 
 def rss_mb() -> int:
+    """This process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux
+    carries that over from the parent through fork and exec, so a parent that loaded
+    the ledger would show its own peak in every measurement."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
