@@ -174,3 +174,34 @@ def test_who_cannot_view_the_list_starts_no_job_and_downloads_no_result(
     assert Job.objects.count() == 1
     assert other.get(f"/admin/jobs/job/{job.pk}/").status_code in (200, 302)
     assert other.get(f"/admin/jobs/job/{job.pk}/result/").status_code == 403
+
+
+def test_support_exports_a_long_list_as_a_job(support_desk, ledger_rows, settings):
+    settings.EXPORTS_INLINE_MAX_ROWS = 1
+
+    job, body = as_job(support_desk, TOPUPS)
+
+    assert job.status == Job.Status.DONE and body.count(b"\n") == 6  # header and 5 rows
+
+
+def test_an_export_taken_over_after_its_worker_died_writes_the_file_again(
+    staff_desk, ledger_rows, settings, not_dispatched
+):
+    # given an export job whose worker died after it had started (left RUNNING)
+    settings.EXPORTS_INLINE_MAX_ROWS = 1
+    staff_desk.get(TOPUPS)
+    job = Job.objects.get()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=1, done=3)
+
+    # when the broker hands its message to another worker
+    from jobs.services import execute_job
+
+    execute_job(job.pk, worker="second")
+    job.refresh_from_db()
+
+    # then the file is written from the first row: whole, nothing twice
+    assert job.status == Job.Status.DONE and job.attempts == 2
+    assert (job.done, job.summary["rows"]) == (5, 5)
+    body = b"".join(staff_desk.get(f"/admin/jobs/job/{job.pk}/result/").streaming_content)
+    settings.EXPORTS_INLINE_MAX_ROWS = 100
+    assert body == b"".join(staff_desk.get(TOPUPS).streaming_content)
