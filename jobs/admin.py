@@ -1,7 +1,7 @@
 """Jobs in the admin: upload a bulk-transfer file (validated before anything is posted),
-start it, start a campaign, and watch either run on the job's page, which polls a small
-JSON view. Pages extend admin/base_site.html and use unfold's classes, like the other
-back-office pages."""
+start it, start a campaign, and watch any job (those too: a long export, a
+reconciliation) run on the job's page, which polls a small JSON view. Pages extend
+admin/base_site.html and use unfold's classes, like the other back-office pages."""
 
 from typing import cast
 
@@ -18,7 +18,8 @@ from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from accounts.models import User
 from core.amounts import format_amount
-from jobs import services
+from core.exports import FORMATS, register_export_starter
+from jobs import exports, services
 from jobs.models import Job
 from ledger import permissions
 from rewards.campaigns import audience_cost
@@ -52,6 +53,21 @@ def may_start_bulk(request: HttpRequest) -> bool:
 
 def may_start_campaign(request: HttpRequest) -> bool:
     return request.user.has_perms([START_JOB, permissions.CREDIT_ANY_WALLET])
+
+
+def may_start(request: HttpRequest, job: Job) -> bool:
+    """Whether the user may start (or run again) this job."""
+    if job.kind == Job.Kind.EXPORT:
+        return exports.may_export(operator(request), exports.order_of(job))
+    if job.kind == Job.Kind.RECONCILE:
+        return request.user.has_perm(permissions.RUN_RECONCILE)
+    if job.kind == Job.Kind.CAMPAIGN:
+        return may_start_campaign(request)
+    return may_start_bulk(request)
+
+
+# A list longer than settings.EXPORTS_INLINE_MAX_ROWS becomes an export job.
+register_export_starter(exports.start_export)
 
 
 def job_state(job: Job) -> dict:
@@ -122,7 +138,6 @@ class JobAdmin(ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The job's page: what it is, its progress bar, its outcome."""
         job = self._job(request, int(object_id))
-        may_start = may_start_campaign if job.kind == Job.Kind.CAMPAIGN else may_start_bulk
         return TemplateResponse(
             request,
             "admin/jobs/job_page.html",
@@ -131,7 +146,7 @@ class JobAdmin(ModelAdmin):
                 title=f"Job #{job.pk}: {job.get_kind_display()}",
                 job=job,
                 state=job_state(job),
-                may_start=may_start(request),
+                may_start=may_start(request, job),
                 can_rerun=services.can_rerun(job),
             ),
         )
@@ -185,8 +200,7 @@ class JobAdmin(ModelAdmin):
     def rerun_view(self, request: HttpRequest, pk: int):
         self._post_only(request)
         job = self._job(request, pk)
-        may_start = may_start_campaign if job.kind == Job.Kind.CAMPAIGN else may_start_bulk
-        if not may_start(request):
+        if not may_start(request, job):
             raise PermissionDenied
         try:
             services.rerun_job(job, by=operator(request))
@@ -200,11 +214,19 @@ class JobAdmin(ModelAdmin):
         job = self._job(request, pk)
         if not job.result_file:
             raise Http404("no result file yet")
+        filename, content_type = f"job-{job.pk}-result.csv", "text/csv"
+        if job.kind == Job.Kind.EXPORT:
+            # The rows of a list: only for who may view that list now.
+            order = exports.order_of(job)
+            if not exports.may_export(operator(request), order):
+                raise PermissionDenied
+            filename = job.summary.get("file") or f"job-{job.pk}.{order.format}"
+            content_type = FORMATS[order.format]
         return FileResponse(
             job.result_file.open("rb"),
             as_attachment=True,
-            filename=f"job-{job.pk}-result.csv",
-            content_type="text/csv",
+            filename=filename,
+            content_type=content_type,
         )
 
     def start_campaign_view(self, request: HttpRequest, campaign_id: int):

@@ -1,12 +1,13 @@
 """Jobs the back office starts and watches: a bulk transfer of an uploaded file, a
-campaign's payout. A Job row is the whole state of one: the broker's message only says
-"run job N", so its progress, result and errors live here, where every worker and the
-admin page read them.
+campaign's payout, an export too long for a request, a reconciliation. A Job row is the
+whole state of one: the broker's message only says "run job N", so its progress, result
+and errors live here, where every worker and the admin page read them.
 
 A job moves READY -> QUEUED -> RUNNING -> DONE or FAILED. A worker that dies leaves it
 RUNNING; the message, acknowledged only at the end, goes to another worker, which runs
 it again: every row is posted under its own idempotency key, so what was posted before
-is a replay and nothing moves twice.
+is a replay and nothing moves twice. An export or a reconciliation moves nothing: run
+again, it starts over.
 """
 
 from django.conf import settings
@@ -20,6 +21,8 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         BULK_TRANSFER = "BULK_TRANSFER", "Bulk transfer"
         CAMPAIGN = "CAMPAIGN", "Campaign"
+        EXPORT = "EXPORT", "Export"
+        RECONCILE = "RECONCILE", "Reconciliation"
 
     class Status(models.TextChoices):
         READY = "READY", "Validated, not started"
@@ -42,7 +45,9 @@ class Job(models.Model):
     )
     summary = models.JSONField(default=dict, blank=True, help_text="Totals of the last run.")
     errors = models.JSONField(default=list, blank=True, help_text="Why it failed.")
-    options = models.JSONField(default=dict, blank=True, help_text="batch_size, workers.")
+    options = models.JSONField(
+        default=dict, blank=True, help_text="batch_size, workers; an export's order."
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )

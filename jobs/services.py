@@ -1,5 +1,6 @@
-"""Creating, starting and running jobs. The management commands `bulk_transfer` and
-`run_campaign` call the same wallets.bulk and rewards.campaigns functions as these.
+"""Creating, starting and running jobs. The management commands `bulk_transfer`,
+`run_campaign` and `reconcile` call the same wallets.bulk, rewards.campaigns and
+ledger.reconcile functions as these; exports are in jobs.exports.
 
 Where a job runs (settings.JOBS_RUNNER):
 - "celery": a message on the broker; any worker takes it (jobs.tasks.run_job).
@@ -32,6 +33,7 @@ from core.amounts import format_amount
 from core.csv_output import SafeWriter
 from jobs.models import Job
 from ledger.models import Asset
+from ledger.reconcile import record_reconciliation
 from rewards.campaigns import audience_cost, run_campaign
 from rewards.errors import CampaignDone
 from rewards.models import Campaign
@@ -140,6 +142,24 @@ def start_campaign(campaign: Campaign, *, by: User) -> Job:
     return job
 
 
+def start_reconcile(*, by: User) -> Job:
+    """A job recording a reconciliation (ledger.reconcile, as `manage.py reconcile`). One
+    at a time: while one is queued or running, that one is returned."""
+    with transaction.atomic():
+        running = Job.objects.filter(kind=Job.Kind.RECONCILE, status__in=ACTIVE).first()
+        if running is not None:
+            return running
+        job = Job.objects.create(
+            kind=Job.Kind.RECONCILE, status=Job.Status.QUEUED, total=1, started_by=by
+        )
+        transaction.on_commit(lambda: dispatch(job.pk))
+    return job
+
+
+def running_reconcile() -> Job | None:
+    return Job.objects.filter(kind=Job.Kind.RECONCILE, status__in=ACTIVE).first()
+
+
 def can_rerun(job: Job) -> bool:
     """A failed job, or a running one whose worker stopped reporting, may be run again."""
     if job.status == Job.Status.FAILED:
@@ -193,7 +213,14 @@ def execute_job(job_id: int, *, worker: str) -> None:
     if not claimed:
         return
     job = Job.objects.select_related("campaign__asset", "started_by").get(pk=job_id)
-    run = _run_bulk_transfer if job.kind == Job.Kind.BULK_TRANSFER else _run_campaign
+    from jobs.exports import run_export  # jobs.exports imports this module
+
+    run = {
+        Job.Kind.BULK_TRANSFER: _run_bulk_transfer,
+        Job.Kind.CAMPAIGN: _run_campaign,
+        Job.Kind.EXPORT: run_export,
+        Job.Kind.RECONCILE: _run_reconcile,
+    }[Job.Kind(job.kind)]
     try:
         summary = run(job, _progress(job))
     except JobRefused as refused:
@@ -284,4 +311,17 @@ def _run_campaign(job: Job, progress: Progress) -> dict:
         "already_paid": payout.already_paid,
         "failed": len(payout.failed),
         "errors": failed,
+    }
+
+
+def _run_reconcile(job: Job, progress: Progress) -> dict:
+    """Every check over one snapshot, recorded as a ReconciliationRun. A mismatch is the
+    outcome of a job done, not a failure of the job."""
+    run = record_reconciliation()
+    problems = list(run.report["problems"])
+    return {
+        "done": 1,
+        "reconciliation": run.pk,
+        "outcome": "clean" if run.ok else f"MISMATCH in {', '.join(problems)}",
+        "checks": len(run.report["checked"]),
     }

@@ -35,7 +35,14 @@ from core.admin import (
 from core.amounts import format_amount, to_signed_minor_units
 from core.exports import ExportsMixin
 from ledger import approvals, permissions, services
-from ledger.exports import EntryResource, TransactionResource, WalletStatementMixin, with_entries
+from ledger.exports import (
+    EntryResource,
+    TransactionResource,
+    WalletStatementMixin,
+    entries_for_export,
+    transactions_for_export,
+    with_entries,
+)
 from ledger.forms import AmountField, amounts_form, clean_amount
 from ledger.models import (
     Account,
@@ -727,6 +734,9 @@ class TransactionAdmin(ExportsMixin, ReadOnlyAdmin):
         # per chunk of an export, which starts from this queryset).
         return with_entries(super().get_queryset(request))
 
+    def get_export_queryset(self, request, queryset):
+        return transactions_for_export(queryset)
+
     def get_search_results(self, request, queryset: QuerySet, search_term: str):
         """Exact matches through indexes, never a scan of the ledger: an email finds the
         transactions touching that user's wallets; anything else a reference, an
@@ -812,6 +822,9 @@ class EntryAdmin(ExportsMixin, ReadOnlyAdmin):
     search_fields = ["=transaction__id", "account__user__email"]
     list_select_related = ["transaction", "account__user", "account__asset", "asset"]
     show_full_result_count = False
+
+    def get_export_queryset(self, request, queryset):
+        return entries_for_export(queryset)
 
 
 @admin.register(Hold)

@@ -280,6 +280,9 @@ UNFOLD = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or AMQP_URL
 JOBS_RUNNER = env_str("JOBS_RUNNER") or ("celery" if CELERY_BROKER_URL else "thread")
 CELERY_TASK_DEFAULT_QUEUE = env_str("JOBS_QUEUE", "wallet.jobs")
+# An admin export of more rows than this runs as a job (core.exports): gunicorn kills a
+# sync worker busy past its timeout (30 s), and this many rows take a few seconds.
+EXPORTS_INLINE_MAX_ROWS = env_int("EXPORTS_INLINE_MAX_ROWS", 10_000)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_IGNORE_RESULT = True

@@ -8,17 +8,20 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts.models import User
-from ledger.models import Account, Transaction, TransactionType
+from ledger.models import Account, ReconciliationRun, Transaction, TransactionType
 from ledger.reconcile import record_reconciliation
 from tests.backoffice.chromium import ARTIFACTS, chromium, click_through, needs_chromium
 from tests.factories import fund, spend, wallet
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_chromium]
+# A job's page reloads itself: an element found just before may be gone when read.
+RELOADING = (NoSuchElementException, StaleElementReferenceException)
 
 
 @pytest.fixture
@@ -130,11 +133,18 @@ def test_dashboard_screenshot(browser, live_server, operator, alice, bob):
     assert "7 days" in browser.find_element(By.CSS_SELECTOR, "[aria-current=true]").text
     shot(browser, "dashboard-7-days")
 
-    # and "run reconcile now" asks first, then runs it
+    # and "run reconcile now" asks first, then starts a job and shows its page until done
     click_through(browser, browser.find_element(By.LINK_TEXT, "Run reconcile now"))
     shot(browser, "reconcile-confirm")
     click_through(browser, browser.find_element(By.NAME, "confirm"))
-    assert "Reconciliation #" in page_text(browser)
+    WebDriverWait(browser, 60, ignored_exceptions=RELOADING).until(
+        lambda driver: (
+            driver.find_element(By.ID, "job-status").get_attribute("data-status") == "DONE"
+        )
+    )
+    shot(browser, "reconcile-job-done")
+    run = ReconciliationRun.objects.latest("id")
+    assert f"Reconciliation #{run.pk}: clean" in page_text(browser)
 
 
 def test_operator_finds_a_user_by_email_and_adjusts_from_the_users_page(

@@ -106,6 +106,31 @@ def test_operator_exports_a_filtered_list(browser, live_server, operator, alice,
     ]
 
 
+def test_a_long_export_becomes_a_job_and_its_file_is_downloaded(
+    browser, live_server, operator, alice, bob, downloads, settings
+):
+    # given more top-ups than an export in the page may hold (the threshold set low)
+    settings.EXPORTS_INLINE_MAX_ROWS = 2
+    for amount in (1250, 300, 75):
+        fund(wallet(alice, "COIN"), amount)
+    spend(bob, 30)
+    log_in(browser, live_server)
+
+    # exporting the filtered list opens the export's job page, which runs and finishes
+    browser.get(f"{live_server.url}/admin/ledger/transaction/?type__exact=TOPUP")
+    click_through(browser, browser.find_element(By.ID, "export-csv"))
+    assert wait_for_job(browser) == "Done"
+    screenshot(browser, "export-job-done")
+    assert browser.find_element(By.ID, "job-count").text == "3 / 3"
+
+    # and its file is the filtered list
+    browser.find_element(By.ID, "result-file").click()
+    with downloaded(downloads, ".csv").open(newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert sorted(row["amount"] for row in rows) == ["0.75", "12.50", "3.00"]
+    assert {row["type"] for row in rows} == {"TOPUP"}
+
+
 def test_operator_uploads_a_bulk_file_fixes_it_and_watches_it_finish(
     browser, live_server, operator, alice, bob, tmp_path
 ):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import User
+from jobs.models import Job
 from ledger.dashboard import get_dashboard
 from ledger.models import Asset, ReconciliationRun
 from ledger.reconcile import record_reconciliation
@@ -76,15 +77,39 @@ def test_the_dashboard_page_shows_ranges_earners_queues_and_reads_a_fixed_number
     assert "Run reconcile now" in page
 
 
+@pytest.mark.django_db(transaction=True)  # the job runs on its own, after the commit
 def test_staff_runs_reconcile_from_the_dashboard_after_confirming(staff_desk, moving_ledger):
     asked = staff_desk.get("/admin/reconcile/")
     nothing_yet = ReconciliationRun.objects.count()
 
-    done = staff_desk.post("/admin/reconcile/", {"confirm": "yes"}, follow=True)
+    # the job runs inline (the test runner) once the request's transaction commits
+    started = staff_desk.post("/admin/reconcile/", {"confirm": "yes"})
+    job = Job.objects.get()
+    done = staff_desk.get(started["Location"])
 
     assert asked.status_code == 200 and nothing_yet == 0
-    assert ReconciliationRun.objects.get().ok
-    assert "Reconciliation #" in done.content.decode() and "clean" in done.content.decode()
+    assert started.status_code == 302 and started["Location"] == f"/admin/jobs/job/{job.pk}/change/"
+    assert job.kind == Job.Kind.RECONCILE and job.status == Job.Status.DONE
+    run = ReconciliationRun.objects.get()
+    assert run.ok and job.summary["reconciliation"] == run.pk
+    assert f"Reconciliation #{run.pk}</a>: clean" in done.content.decode()
+
+
+def test_the_dashboard_shows_a_reconcile_running_and_does_not_start_a_second(
+    staff_desk, moving_ledger
+):
+    # given a reconcile job queued (its commit callback, the runner, never runs in a test
+    # transaction)
+    staff_desk.post("/admin/reconcile/", {"confirm": "yes"})
+    job = Job.objects.get()
+
+    again = staff_desk.post("/admin/reconcile/", {"confirm": "yes"})
+    page = staff_desk.get("/admin/").content.decode()
+
+    assert again["Location"] == f"/admin/jobs/job/{job.pk}/change/"
+    assert Job.objects.count() == 1 and not ReconciliationRun.objects.exists()
+    link = f'id="reconcile-job" class="text-primary-600" href="/admin/jobs/job/{job.pk}/change/"'
+    assert link in page
 
 
 def test_support_sees_the_dashboard_but_cannot_run_reconcile(support_desk, moving_ledger):
