@@ -23,7 +23,7 @@ import structlog
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
@@ -200,8 +200,44 @@ def _in_thread(job_id: int) -> None:
 
 def execute_job(job_id: int, *, worker: str) -> None:
     """Run a QUEUED job, or resume a RUNNING one whose worker died. A job that is done,
-    failed or not started is left alone (a message delivered twice does nothing)."""
+    failed or not started is left alone (a message delivered twice does nothing), and so
+    is one that another worker is running."""
     close_old_connections()
+    with _running_alone(job_id) as alone:
+        if alone:
+            _execute(job_id, worker=worker)
+
+
+# The job locks' first key (the second is the job's id); see ledger.relay's for the outbox.
+JOB_LOCKS = 0x0B0D
+
+
+@contextmanager
+def _running_alone(job_id: int) -> Iterator[bool]:
+    """Whether this worker holds the job's lock, held for the run: a session advisory lock
+    on PostgreSQL. A message RabbitMQ hands to a second worker while the first still runs
+    the job (its consumer_timeout, 30 min by default, closes the first's channel; a network
+    split) finds the lock taken and leaves the job to it. A worker that died holds nothing:
+    the lock went with its connection, so the redelivered message resumes the job. The
+    embedded default (SQLite) runs jobs in one process, without the lock."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCKS, job_id])
+        (held,) = cursor.fetchone()
+    try:
+        yield held
+    finally:
+        if held:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCKS, job_id])
+            except DatabaseError:  # the connection is gone, and its lock with it
+                logger.warning("job_unlock_failed", job=job_id)
+
+
+def _execute(job_id: int, *, worker: str) -> None:
     claimed = Job.objects.filter(pk=job_id, status__in=ACTIVE).update(
         status=Job.Status.RUNNING,
         worker=worker,

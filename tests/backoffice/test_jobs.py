@@ -1,8 +1,10 @@
 import csv
 import io
 
+import psycopg
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from jobs.models import Job
 from ledger.models import Transaction
@@ -150,4 +152,35 @@ def test_the_embedded_runner_runs_a_job_in_a_thread(staff_desk, alice, settings)
             break
         time.sleep(0.1)
     assert job.status == Job.Status.DONE and job.worker == "thread"
+    assert wallet(alice, "GOLD").balance == 110
+
+
+@pytest.mark.postgres_only
+def test_a_job_another_worker_is_running_is_left_to_it(staff_desk, alice):
+    """A message redelivered while the first worker still runs the job (RabbitMQ's
+    consumer_timeout closed its channel): the second worker finds the job's lock taken."""
+    from jobs.services import JOB_LOCKS, execute_job
+
+    upload(staff_desk, "TREASURY,alice@example.com,GOLD,10,alone-1\n")
+    job = Job.objects.get()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, attempts=1)
+    db = connection.settings_dict
+    first_worker = psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True
+    )
+    try:
+        first_worker.execute("SELECT pg_advisory_lock(%s, %s)", [JOB_LOCKS, job.pk])
+
+        execute_job(job.pk, worker="second")
+
+        job.refresh_from_db()
+        assert (job.status, job.attempts, job.done) == (Job.Status.RUNNING, 1, 0)
+        assert wallet(alice, "GOLD").balance == 100
+    finally:
+        first_worker.close()  # the first worker dies: its lock goes with its connection
+
+    execute_job(job.pk, worker="second")
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.worker) == (Job.Status.DONE, 2, "second")
     assert wallet(alice, "GOLD").balance == 110
