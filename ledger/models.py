@@ -359,6 +359,13 @@ class Hold(models.Model):
                 condition=Q(status="PENDING"),
                 name="ledger_hold_pending_expiry",
             ),
+            # An external transaction's failure or payment finds its pending holds by
+            # reference (wallets.inbound); without it, a scan of every hold ever placed.
+            models.Index(
+                fields=["reference"],
+                condition=Q(status="PENDING"),
+                name="ledger_hold_pending_reference",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_hold_amount_positive"),
