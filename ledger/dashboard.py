@@ -10,13 +10,17 @@ the clock when it posts), so what the dashboard sums over closed days is kept in
 shared cache: each load reads only the open days' rows, a few thousand, whatever the
 range. A day counts as closed CLOSE_AFTER past its end, so postings that began before
 midnight and committed after it are in.
+
+The page (`get_dashboard(max_age=...)`) also keeps the figures it read as a whole for a
+few seconds (DASHBOARD_FIGURES_SECONDS) and says when they were read: loads in quick
+succession (several staff, a refresh) then cost a cache read. The queues and the last
+reconciliation are read on every load, so an approval or a run shows at once.
 """
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -94,9 +98,9 @@ def _cached_many(keys: list[str]) -> dict:
         return {}
 
 
-def _keep_many(values: dict) -> None:
+def _keep_many(values: dict, seconds: int = CACHE_SECONDS) -> None:
     try:
-        cache.set_many(values, CACHE_SECONDS)
+        cache.set_many(values, seconds)
     except Exception:
         logger.warning("dashboard: shared cache unreachable", exc_info=True)
 
@@ -180,13 +184,14 @@ def _net(rows) -> dict[int, int]:
     return {asset_id: int(total or 0) for asset_id, total in summed}
 
 
-def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
+def _chart(asset: Asset, days: list[date], daily: list[dict]) -> dict:
+    """`daily`: the asset's flows of each of `days`, in minor units."""
+    unit = 10**asset.scale
+
     def series(kind: str) -> list[float]:
         # Chart.js draws numbers; the exact amounts are in the figures and the tooltip.
-        return [
-            float(Decimal(flows.get((asset.pk, day), {}).get(kind, 0)).scaleb(-asset.scale))
-            for day in days
-        ]
+        # int / int is correctly rounded: the float nearest the amount, as from Decimal.
+        return [figures.get(kind, 0) / unit for figures in daily]
 
     return {
         "labels": [day.isoformat() for day in days],
@@ -215,9 +220,9 @@ def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
     }
 
 
-def get_top_earners(*, first_day: date, last_day: date, limit: int = TOP_EARNERS) -> list[dict]:
-    """The wallets credited most (issued types) from `first_day` to `last_day`, from the
-    daily totals; a range of closed days is read once and kept."""
+def _top_earners(*, first_day: date, last_day: date, limit: int) -> list[tuple[int, int]]:
+    """(account id, credited) of the wallets credited most (issued types) from `first_day`
+    to `last_day`, from the daily totals; a range of closed days is read once and kept."""
     key = _cache_key("top", first_day.isoformat(), last_day.isoformat(), limit)
     closed = last_day <= last_closed_day(timezone.now())
     top = _cached_many([key]).get(key) if closed else None
@@ -230,13 +235,15 @@ def get_top_earners(*, first_day: date, last_day: date, limit: int = TOP_EARNERS
         )
         if closed:
             _keep_many({key: top})
-    return _earners(top)
+    return top
 
 
-def _earners(top: list[tuple[int, int]]) -> list[dict]:
-    accounts = Account.objects.select_related("user", "asset").in_bulk(
-        [account_id for account_id, _ in top]
-    )
+def _accounts(top: list[tuple[int, int]]) -> dict[int, Account]:
+    ids = [account_id for account_id, _ in top]
+    return Account.objects.select_related("user", "asset").in_bulk(ids)
+
+
+def _earners(top: list[tuple[int, int]], accounts: dict[int, Account]) -> list[dict]:
     return [
         {
             "account": accounts[account_id],
@@ -275,21 +282,49 @@ register_queue(hold_queue)
 register_queue(outbox_queue)
 
 
-def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
-    """Everything the dashboard shows, for the last `days` days (one of RANGES)."""
+def get_dashboard(*, days: int = DEFAULT_RANGE, max_age: int = 0) -> dict:
+    """Everything the dashboard shows, for the last `days` days (one of RANGES). The
+    economy's figures may be a snapshot up to `max_age` seconds old (0: read now); its
+    `as_of` says when they were read."""
     if days not in RANGES:
         days = DEFAULT_RANGE
-    today = wallet_day(timezone.now())
+    figures = _kept_figures(days, max_age) if max_age > 0 else _read_figures(days)
+    return {
+        **figures,
+        "max_age": max_age,
+        "queues": [source() for source in _queues],
+        "last_reconciliation": ReconciliationRun.objects.filter(finished_at__isnull=False).first(),
+    }
+
+
+def _kept_figures(days: int, max_age: int) -> dict:
+    key = _cache_key("figures", days)
+    kept = _cached_many([key]).get(key)
+    # Checked here rather than by the cache's expiry alone: a clock moved back or a
+    # longer-lived copy is never shown as fresh.
+    if kept is not None and timedelta(0) <= timezone.now() - kept["as_of"] < timedelta(
+        seconds=max_age
+    ):
+        return kept
+    figures = _read_figures(days)
+    _keep_many({key: figures}, max_age)
+    return figures
+
+
+def _read_figures(days: int) -> dict:
+    now = timezone.now()
+    today = wallet_day(now)
     first_day = first_day_of(days, today)
     calendar = [first_day + timedelta(days=offset) for offset in range(days)]
-    flows = get_flows(first_day=first_day)
+    flows = get_flows(first_day=first_day, now=now)
     # Top earners over the closed days of the range (kept once read) and today's, live.
-    closed_until = min(last_closed_day(timezone.now()), today - timedelta(days=1))
-    balances = get_balances()
+    closed_until = min(last_closed_day(now), today - timedelta(days=1))
+    balances = get_balances(now=now)
     rows = []
     for asset in Asset.objects.order_by("code"):
+        daily = [flows.get((asset.id, day), {}) for day in calendar]
         totals = {
-            kind: sum(flows.get((asset.pk, day), {}).get(kind, 0) for day in calendar)
+            kind: sum(figures.get(kind, 0) for figures in daily)
             for kind in ("issued", "spent", "expired")
         }
         held = balances.get(asset.pk, {"circulation": 0, "held": 0})
@@ -301,21 +336,23 @@ def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
                 **{
                     name: format_amount(value, scale=asset.scale) for name, value in figures.items()
                 },
-                "chart": _chart(asset, calendar, flows),
+                "chart": _chart(asset, calendar, daily),
             }
         )
+    top = _top_earners(first_day=first_day, last_day=closed_until, limit=TOP_EARNERS)
+    top_today = _top_earners(first_day=today, last_day=today, limit=TOP_EARNERS)
+    accounts = _accounts(top + top_today)  # one read for both lists
     start_of_today = datetime.combine(today, time(), tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE))
     return {
+        "as_of": now,
         "assets": rows,
         "today": today,
         "first_day": first_day,
         "range": days,
         "ranges": RANGES,
-        "top_earners": get_top_earners(first_day=first_day, last_day=closed_until),
+        "top_earners": _earners(top, accounts),
         "top_earners_until": closed_until,
-        "top_earners_today": get_top_earners(first_day=today, last_day=today),
-        "queues": [source() for source in _queues],
+        "top_earners_today": _earners(top_today, accounts),
         # an index range scan over today's transactions only
         "transactions_today": Transaction.objects.filter(created_at__gte=start_of_today).count(),
-        "last_reconciliation": ReconciliationRun.objects.filter(finished_at__isnull=False).first(),
     }
