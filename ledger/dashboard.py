@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 ISSUED = [T.TOPUP, T.BONUS, T.EARN]
 SPENT = [T.SPEND, T.REDEEM, T.CAPTURE]
 EXPIRED = [T.EXPIRE]
+FLOWS = ("issued", "spent", "expired")
 RANGES = (7, 30, 90)
 DEFAULT_RANGE = 30
 TOP_EARNERS = 10
@@ -109,10 +110,37 @@ def last_closed_day(now: datetime) -> date:
     return wallet_day(now - CLOSE_AFTER) - timedelta(days=1)
 
 
-def get_flows(*, first_day: date, now: datetime | None = None) -> dict[tuple[int, date], dict]:
+@dataclass(frozen=True)
+class OpenDays:
+    """What the daily totals of the days not yet closed sum to, read on every load."""
+
+    flows: dict[tuple[int, date], dict[str, int]]  # per (asset id, day), as _read_flows
+    net: dict[int, int]  # credited - debited per asset id
+
+
+def read_open_days(*, now: datetime | None = None) -> OpenDays:
+    """Flows and net of the open days (today; yesterday too until CLOSE_AFTER), in one
+    grouped read of a day's rows through the (day, type) index."""
+    rows = (
+        DailyTotal.objects.filter(day__gt=last_closed_day(now or timezone.now()))
+        .values("asset_id", "day")
+        .annotate(**_flow_sums(), net=Sum("credited") - Sum("debited"))
+    )
+    flows: dict[tuple[int, date], dict[str, int]] = {}
+    net: dict[int, int] = {}
+    for row in rows:
+        flows[(row["asset_id"], row["day"])] = {kind: int(row[kind] or 0) for kind in FLOWS}
+        net[row["asset_id"]] = net.get(row["asset_id"], 0) + int(row["net"] or 0)
+    return OpenDays(flows=flows, net=net)
+
+
+def get_flows(
+    *, first_day: date, now: datetime | None = None, open_days: OpenDays | None = None
+) -> dict[tuple[int, date], dict]:
     """Issued, spent and expired per (asset id, day) from `first_day` on, in minor units:
     closed days from the cache (read once each), open ones from the daily totals."""
-    closed_until = last_closed_day(now or timezone.now())
+    now = now or timezone.now()
+    closed_until = last_closed_day(now)
     closed = [
         first_day + timedelta(days=n) for n in range(max(0, (closed_until - first_day).days + 1))
     ]
@@ -130,8 +158,19 @@ def get_flows(*, first_day: date, now: datetime | None = None) -> dict[tuple[int
             by_day[day][asset_id] = figures
         _keep_many({_cache_key("flows", day.isoformat()): per for day, per in by_day.items()})
         flows.update(read)
-    flows.update(_read_flows(Q(day__gt=max(closed_until, first_day - timedelta(days=1)))))
+    live = (open_days or read_open_days(now=now)).flows
+    flows.update(
+        {(asset_id, day): per for (asset_id, day), per in live.items() if day >= first_day}
+    )
     return flows
+
+
+def _flow_sums() -> dict[str, Sum]:
+    return {
+        "issued": Sum("credited", filter=Q(type__in=ISSUED)),
+        "spent": Sum("debited", filter=Q(type__in=SPENT)),
+        "expired": Sum("debited", filter=Q(type__in=EXPIRED)),
+    }
 
 
 def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
@@ -139,32 +178,28 @@ def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
     rows = (
         DailyTotal.objects.filter(days, type__in=[*ISSUED, *SPENT, *EXPIRED])
         .values("asset_id", "day")
-        .annotate(
-            issued=Sum("credited", filter=Q(type__in=ISSUED)),
-            spent=Sum("debited", filter=Q(type__in=SPENT)),
-            expired=Sum("debited", filter=Q(type__in=EXPIRED)),
-        )
+        .annotate(**_flow_sums())
     )
     return {
-        (row["asset_id"], row["day"]): {
-            kind: int(row[kind] or 0) for kind in ("issued", "spent", "expired")
-        }
-        for row in rows
+        (row["asset_id"], row["day"]): {kind: int(row[kind] or 0) for kind in FLOWS} for row in rows
     }
 
 
-def get_balances(*, now: datetime | None = None) -> dict[int, dict[str, int]]:
+def get_balances(
+    *, now: datetime | None = None, open_days: OpenDays | None = None
+) -> dict[int, dict[str, int]]:
     """Per asset id, in minor units: what users hold (circulation) and how much of it is
     held by pending holds. Circulation is what the wallets' daily totals net to (their
     balances, as `reconcile` checks): the closed days' sum kept once read, plus the open
     days', so a load never scans every wallet."""
-    closed_until = last_closed_day(now or timezone.now())
+    now = now or timezone.now()
+    closed_until = last_closed_day(now)
     key = _cache_key("net-until", closed_until.isoformat())
     net = _cached_many([key]).get(key)
     if net is None:
         net = _net(DailyTotal.objects.filter(day__lte=closed_until))
         _keep_many({key: net})
-    live = _net(DailyTotal.objects.filter(day__gt=closed_until))
+    live = (open_days or read_open_days(now=now)).net
     held = dict(
         Hold.objects.filter(status=Hold.Status.PENDING)
         .values_list("account__asset_id")
@@ -316,17 +351,15 @@ def _read_figures(days: int) -> dict:
     today = wallet_day(now)
     first_day = first_day_of(days, today)
     calendar = [first_day + timedelta(days=offset) for offset in range(days)]
-    flows = get_flows(first_day=first_day, now=now)
+    open_days = read_open_days(now=now)  # one read of today's rows for flows and balances
+    flows = get_flows(first_day=first_day, now=now, open_days=open_days)
     # Top earners over the closed days of the range (kept once read) and today's, live.
     closed_until = min(last_closed_day(now), today - timedelta(days=1))
-    balances = get_balances(now=now)
+    balances = get_balances(now=now, open_days=open_days)
     rows = []
     for asset in Asset.objects.order_by("code"):
         daily = [flows.get((asset.id, day), {}) for day in calendar]
-        totals = {
-            kind: sum(figures.get(kind, 0) for figures in daily)
-            for kind in ("issued", "spent", "expired")
-        }
+        totals = {kind: sum(figures.get(kind, 0) for figures in daily) for kind in FLOWS}
         held = balances.get(asset.pk, {"circulation": 0, "held": 0})
         figures = {**held, **totals}
         rows.append(
