@@ -201,6 +201,16 @@ def timed_in_turns(calls: list, runs: int) -> list[tuple[float, float]]:
     return [percentiles(times) for times in took]
 
 
+def statements(call) -> int:
+    """The SQL statements `call` runs (counted at once: each request clears the log)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries)
+
+
 def shown(p50_p95: tuple[float, float]) -> str:
     return f"{p50_p95[0]:>6.1f}/{p50_p95[1]:<6.1f}"
 
@@ -238,7 +248,6 @@ def main() -> None:
 
     from django.conf import settings
     from django.test import Client, override_settings
-    from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
     from ledger.dashboard import RANGES, get_dashboard
@@ -295,14 +304,12 @@ def main() -> None:
             [lambda days=days: get("/admin/", days=days), uncached, lambda: get(TRIVIAL_PAGE)],
             args.runs,
         )
-        with CaptureQueriesContext(connection) as queries_uncached:
-            uncached()
+        statements_uncached = statements(uncached)
         get("/admin/", days=days)  # the figures kept again, whatever the runs above left
-        with CaptureQueriesContext(connection) as queries:
-            get("/admin/", days=days)
+        statements_page = statements(lambda days=days: get("/admin/", days=days))
         print(
-            f"{days:>3} d {cold:>6.0f} {shown(figures)} {shown(page)} {len(queries):>3}"
-            f" {shown(page_uncached)} {len(queries_uncached):>3} {shown(trivial)}"
+            f"{days:>3} d {cold:>6.0f} {shown(figures)} {shown(page)} {statements_page:>3}"
+            f" {shown(page_uncached)} {statements_uncached:>3} {shown(trivial)}"
             f" {page[0] / trivial[0]:>11.2f}x {page_uncached[0] / trivial[0]:>15.2f}x"
         )
     print(f"load average: {' '.join(f'{load:.1f}' for load in os.getloadavg())}")
