@@ -17,6 +17,7 @@ succession (several staff, a refresh) then cost a cache read. The queues and the
 reconciliation are read on every load, so an approval or a run shows at once.
 """
 
+import heapq
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ TOP_EARNERS = 10
 CLOSE_AFTER = timedelta(minutes=10)
 CACHE_VERSION = 1  # bump when what a cached day holds changes
 CACHE_SECONDS = 100 * 24 * 3600  # longer than the longest range
+EARNED_SECONDS = 2 * 24 * 3600  # a range's earnings per wallet: until the next day's range
+TOP_ORDER = ("-earned", "account_id")
 QUEUE_COUNT_LIMIT = 10_000  # a backlog is counted up to this, then shown as "10000+"
 
 
@@ -193,12 +196,7 @@ def get_balances(
     balances, as `reconcile` checks): the closed days' sum kept once read, plus the open
     days', so a load never scans every wallet."""
     now = now or timezone.now()
-    closed_until = last_closed_day(now)
-    key = _cache_key("net-until", closed_until.isoformat())
-    net = _cached_many([key]).get(key)
-    if net is None:
-        net = _net(DailyTotal.objects.filter(day__lte=closed_until))
-        _keep_many({key: net})
+    net = _closed_net(last_closed_day(now))
     live = (open_days or read_open_days(now=now)).net
     held = dict(
         Hold.objects.filter(status=Hold.Status.PENDING)
@@ -212,6 +210,24 @@ def get_balances(
         }
         for asset_id in {*net, *live, *held}
     }
+
+
+def _closed_net(closed_until: date) -> dict[int, int]:
+    """The net per asset id of every day up to `closed_until`, kept once read. When a day
+    closes, the day before's is still kept: that plus the one day, not every row again."""
+    key = _cache_key("net-until", closed_until.isoformat())
+    before = _cache_key("net-until", (closed_until - timedelta(days=1)).isoformat())
+    kept = _cached_many([key, before])
+    if key in kept:
+        return kept[key]
+    if before in kept:
+        day = _net(DailyTotal.objects.filter(day=closed_until))
+        net = {asset_id: kept[before].get(asset_id, 0) + day.get(asset_id, 0)
+               for asset_id in {*kept[before], *day}}  # fmt: skip
+    else:
+        net = _net(DailyTotal.objects.filter(day__lte=closed_until))
+    _keep_many({key: net})
+    return net
 
 
 def _net(rows) -> dict[int, int]:
@@ -257,20 +273,42 @@ def _chart(asset: Asset, days: list[date], daily: list[dict]) -> dict:
 
 def _top_earners(*, first_day: date, last_day: date, limit: int) -> list[tuple[int, int]]:
     """(account id, credited) of the wallets credited most (issued types) from `first_day`
-    to `last_day`, from the daily totals; a range of closed days is read once and kept."""
+    to `last_day`, from the daily totals. Today's are read live; a range of closed days
+    is read once and kept, with what each wallet earned in it for a day or two: the next
+    day's range is then that, plus the day that closed, minus the day that left it."""
+    if last_day > last_closed_day(timezone.now()):
+        return list(_earned(Q(day__gte=first_day, day__lte=last_day)).order_by(*TOP_ORDER)[:limit])
     key = _cache_key("top", first_day.isoformat(), last_day.isoformat(), limit)
-    closed = last_day <= last_closed_day(timezone.now())
-    top = _cached_many([key]).get(key) if closed else None
-    if top is None:
-        top = list(
-            DailyTotal.objects.filter(day__gte=first_day, day__lte=last_day, type__in=ISSUED)
-            .values_list("account_id")
-            .annotate(earned=Sum("credited"))
-            .order_by("-earned", "account_id")[:limit]
-        )
-        if closed:
-            _keep_many({key: top})
+    sums_key = _cache_key("earned", first_day.isoformat(), last_day.isoformat())
+    day = timedelta(days=1)
+    before_key = _cache_key("earned", (first_day - day).isoformat(), (last_day - day).isoformat())
+    kept = _cached_many([key, before_key])
+    if key in kept:
+        return kept[key]
+    if before_key in kept:
+        sums: dict[int, int] = kept[before_key]
+        for account_id, earned in _earned(Q(day=last_day)):
+            sums[account_id] = sums.get(account_id, 0) + int(earned)
+        for account_id, earned in _earned(Q(day=first_day - day)):
+            sums[account_id] -= int(earned)
+            if not sums[account_id]:
+                del sums[account_id]
+    else:
+        earnings = _earned(Q(day__gte=first_day, day__lte=last_day))
+        sums = {account_id: int(earned) for account_id, earned in earnings}
+    top = heapq.nsmallest(limit, sums.items(), key=lambda pair: (-pair[1], pair[0]))
+    _keep_many({key: top})
+    _keep_many({sums_key: sums}, EARNED_SECONDS)
     return top
+
+
+def _earned(days: Q):
+    """(account id, credited) per wallet that earned anything (issued types) those days."""
+    return (
+        DailyTotal.objects.filter(days, type__in=ISSUED, credited__gt=0)
+        .values_list("account_id")
+        .annotate(earned=Sum("credited"))
+    )
 
 
 def _accounts(top: list[tuple[int, int]]) -> dict[int, Account]:

@@ -185,3 +185,48 @@ def test_the_figures_are_read_on_every_load_when_not_kept(
     page = staff_desk.get("/admin/", {"days": "7"}).content.decode()
 
     assert 'data-figure="issued">17.50<' in page and "read again" not in page
+
+
+def test_the_next_days_figures_from_the_day_befores_equal_a_read_from_scratch(
+    alice, bob, assets, time_machine
+):
+    from django.core.cache import cache
+
+    from ledger import dashboard
+
+    # given: earnings and spending over nine days, the dashboard loaded on each
+    noon = (timezone.now() + timedelta(days=1)).replace(hour=12, minute=0)
+    for n in range(9):
+        time_machine.move_to(noon + timedelta(days=n), tick=False)
+        earn(alice if n % 3 else bob, 10 + n, "COIN")
+        fund(wallet(bob, "COIN"), 5 * n + 1)
+        spend(bob, 2, "COIN")
+        get_dashboard(days=7)
+    # when: the next day, once from what the day before kept, once with nothing kept
+    time_machine.move_to(noon + timedelta(days=9), tick=False)
+    yesterdays = dashboard._cache_key(
+        "earned", (noon + timedelta(days=2)).date(), (noon + timedelta(days=7)).date()
+    )
+    kept_before = cache.get(yesterdays)
+    built = get_dashboard(days=7)
+    cache.clear()
+    read = get_dashboard(days=7)
+
+    # then: the same figures and earners, and they equal reconcile's sums
+    def shown(figures: dict) -> tuple:
+        return (
+            {row["asset"].code: row["figures"] for row in figures["assets"]},
+            [(e["account"].pk, e["earned"]) for e in figures["top_earners"]],
+        )
+
+    assert kept_before  # the range was built from the day before's
+    assert shown(built) == shown(read)
+    assert {e["account"].user.email for e in read["top_earners"]} == {
+        "alice@example.com",
+        "bob@example.com",
+    }
+    run = record_reconciliation()
+    assert (
+        run.ok
+        and run.report["sums"]["COIN"]["circulation"] == shown(built)[0]["COIN"]["circulation"]
+    )
