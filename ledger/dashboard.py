@@ -19,9 +19,10 @@ reconciliation are read on every load, so an approval or a run shows at once.
 
 import heapq
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -132,7 +133,7 @@ def read_open_days(*, now: datetime | None = None) -> OpenDays:
     flows: dict[tuple[int, date], dict[str, int]] = {}
     net: dict[int, int] = {}
     for row in rows:
-        flows[(row["asset_id"], row["day"])] = {kind: int(row[kind] or 0) for kind in FLOWS}
+        flows[(row["asset_id"], row["day"])] = _flow_figures(row)
         net[row["asset_id"]] = net.get(row["asset_id"], 0) + int(row["net"] or 0)
     return OpenDays(flows=flows, net=net)
 
@@ -176,6 +177,10 @@ def _flow_sums() -> dict[str, Sum]:
     }
 
 
+def _flow_figures(row: Mapping[str, Any]) -> dict[str, int]:
+    return {kind: int(row[kind] or 0) for kind in FLOWS}
+
+
 def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
     """One grouped read of the daily totals of those days, through the (day, type) index."""
     rows = (
@@ -183,9 +188,7 @@ def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
         .values("asset_id", "day")
         .annotate(**_flow_sums())
     )
-    return {
-        (row["asset_id"], row["day"]): {kind: int(row[kind] or 0) for kind in FLOWS} for row in rows
-    }
+    return {(row["asset_id"], row["day"]): _flow_figures(row) for row in rows}
 
 
 def get_balances(
