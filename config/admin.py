@@ -32,8 +32,7 @@ class WalletAdminSite(UnfoldAdminSite):
         for row in dashboard["assets"]:
             row["chart_json"] = json.dumps(row["chart"])
         # Not super().index(): it builds the app list a second time (the sidebar has its
-        # own, `available_apps`), a tenth of the page's time, for a template that shows
-        # none of it.
+        # own, `available_apps`) for a template that shows none of it: a few ms a load.
         request.current_app = self.name
         context = {
             **self.each_context(request),

@@ -376,8 +376,8 @@ def get_dashboard(*, days: int = DEFAULT_RANGE, max_age: int = 0) -> dict:
 def _kept_figures(days: int, max_age: int) -> dict:
     key = _cache_key("figures", days)
     kept = _cached_many([key]).get(key)
-    # Checked here rather than by the cache's expiry alone: a clock moved back or a
-    # longer-lived copy is never shown as fresh.
+    # Checked against the clock, not left to the cache's expiry alone: figures read
+    # before a clock moved back are never shown as fresh.
     if kept is not None and timedelta(0) <= timezone.now() - kept["as_of"] < timedelta(
         seconds=max_age
     ):
