@@ -10,13 +10,19 @@ the clock when it posts), so what the dashboard sums over closed days is kept in
 shared cache: each load reads only the open days' rows, a few thousand, whatever the
 range. A day counts as closed CLOSE_AFTER past its end, so postings that began before
 midnight and committed after it are in.
+
+The page (`get_dashboard(max_age=...)`) also keeps the figures it read as a whole for a
+few seconds (DASHBOARD_FIGURES_SECONDS) and says when they were read: loads in quick
+succession (several staff, a refresh) then cost a cache read. The queues and the last
+reconciliation are read on every load, so an approval or a run shows at once.
 """
 
+import heapq
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -42,12 +48,15 @@ logger = logging.getLogger(__name__)
 ISSUED = [T.TOPUP, T.BONUS, T.EARN]
 SPENT = [T.SPEND, T.REDEEM, T.CAPTURE]
 EXPIRED = [T.EXPIRE]
+FLOWS = ("issued", "spent", "expired")
 RANGES = (7, 30, 90)
 DEFAULT_RANGE = 30
 TOP_EARNERS = 10
 CLOSE_AFTER = timedelta(minutes=10)
 CACHE_VERSION = 1  # bump when what a cached day holds changes
 CACHE_SECONDS = 100 * 24 * 3600  # longer than the longest range
+EARNED_SECONDS = 2 * 24 * 3600  # a range's earnings per wallet: until the next day's range
+TOP_ORDER = ("-earned", "account_id")
 QUEUE_COUNT_LIMIT = 10_000  # a backlog is counted up to this, then shown as "10000+"
 
 
@@ -94,9 +103,9 @@ def _cached_many(keys: list[str]) -> dict:
         return {}
 
 
-def _keep_many(values: dict) -> None:
+def _keep_many(values: dict, seconds: int = CACHE_SECONDS) -> None:
     try:
-        cache.set_many(values, CACHE_SECONDS)
+        cache.set_many(values, seconds)
     except Exception:
         logger.warning("dashboard: shared cache unreachable", exc_info=True)
 
@@ -105,10 +114,37 @@ def last_closed_day(now: datetime) -> date:
     return wallet_day(now - CLOSE_AFTER) - timedelta(days=1)
 
 
-def get_flows(*, first_day: date, now: datetime | None = None) -> dict[tuple[int, date], dict]:
+@dataclass(frozen=True)
+class OpenDays:
+    """What the daily totals of the days not yet closed sum to, read on every load."""
+
+    flows: dict[tuple[int, date], dict[str, int]]  # per (asset id, day), as _read_flows
+    net: dict[int, int]  # credited - debited per asset id
+
+
+def read_open_days(*, now: datetime | None = None) -> OpenDays:
+    """Flows and net of the open days (today; yesterday too until CLOSE_AFTER), in one
+    grouped read of a day's rows through the (day, type) index."""
+    rows = (
+        DailyTotal.objects.filter(day__gt=last_closed_day(now or timezone.now()))
+        .values("asset_id", "day")
+        .annotate(**_flow_sums(), net=Sum("credited") - Sum("debited"))
+    )
+    flows: dict[tuple[int, date], dict[str, int]] = {}
+    net: dict[int, int] = {}
+    for row in rows:
+        flows[(row["asset_id"], row["day"])] = _flow_figures(row)
+        net[row["asset_id"]] = net.get(row["asset_id"], 0) + int(row["net"] or 0)
+    return OpenDays(flows=flows, net=net)
+
+
+def get_flows(
+    *, first_day: date, now: datetime | None = None, open_days: OpenDays | None = None
+) -> dict[tuple[int, date], dict]:
     """Issued, spent and expired per (asset id, day) from `first_day` on, in minor units:
     closed days from the cache (read once each), open ones from the daily totals."""
-    closed_until = last_closed_day(now or timezone.now())
+    now = now or timezone.now()
+    closed_until = last_closed_day(now)
     closed = [
         first_day + timedelta(days=n) for n in range(max(0, (closed_until - first_day).days + 1))
     ]
@@ -126,8 +162,23 @@ def get_flows(*, first_day: date, now: datetime | None = None) -> dict[tuple[int
             by_day[day][asset_id] = figures
         _keep_many({_cache_key("flows", day.isoformat()): per for day, per in by_day.items()})
         flows.update(read)
-    flows.update(_read_flows(Q(day__gt=max(closed_until, first_day - timedelta(days=1)))))
+    live = (open_days or read_open_days(now=now)).flows
+    flows.update(
+        {(asset_id, day): per for (asset_id, day), per in live.items() if day >= first_day}
+    )
     return flows
+
+
+def _flow_sums() -> dict[str, Sum]:
+    return {
+        "issued": Sum("credited", filter=Q(type__in=ISSUED)),
+        "spent": Sum("debited", filter=Q(type__in=SPENT)),
+        "expired": Sum("debited", filter=Q(type__in=EXPIRED)),
+    }
+
+
+def _flow_figures(row: Mapping[str, Any]) -> dict[str, int]:
+    return {kind: int(row[kind] or 0) for kind in FLOWS}
 
 
 def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
@@ -135,32 +186,21 @@ def _read_flows(days: Q) -> dict[tuple[int, date], dict[str, int]]:
     rows = (
         DailyTotal.objects.filter(days, type__in=[*ISSUED, *SPENT, *EXPIRED])
         .values("asset_id", "day")
-        .annotate(
-            issued=Sum("credited", filter=Q(type__in=ISSUED)),
-            spent=Sum("debited", filter=Q(type__in=SPENT)),
-            expired=Sum("debited", filter=Q(type__in=EXPIRED)),
-        )
+        .annotate(**_flow_sums())
     )
-    return {
-        (row["asset_id"], row["day"]): {
-            kind: int(row[kind] or 0) for kind in ("issued", "spent", "expired")
-        }
-        for row in rows
-    }
+    return {(row["asset_id"], row["day"]): _flow_figures(row) for row in rows}
 
 
-def get_balances(*, now: datetime | None = None) -> dict[int, dict[str, int]]:
+def get_balances(
+    *, now: datetime | None = None, open_days: OpenDays | None = None
+) -> dict[int, dict[str, int]]:
     """Per asset id, in minor units: what users hold (circulation) and how much of it is
     held by pending holds. Circulation is what the wallets' daily totals net to (their
     balances, as `reconcile` checks): the closed days' sum kept once read, plus the open
     days', so a load never scans every wallet."""
-    closed_until = last_closed_day(now or timezone.now())
-    key = _cache_key("net-until", closed_until.isoformat())
-    net = _cached_many([key]).get(key)
-    if net is None:
-        net = _net(DailyTotal.objects.filter(day__lte=closed_until))
-        _keep_many({key: net})
-    live = _net(DailyTotal.objects.filter(day__gt=closed_until))
+    now = now or timezone.now()
+    net = _closed_net(last_closed_day(now))
+    live = (open_days or read_open_days(now=now)).net
     held = dict(
         Hold.objects.filter(status=Hold.Status.PENDING)
         .values_list("account__asset_id")
@@ -175,18 +215,37 @@ def get_balances(*, now: datetime | None = None) -> dict[int, dict[str, int]]:
     }
 
 
+def _closed_net(closed_until: date) -> dict[int, int]:
+    """The net per asset id of every day up to `closed_until`, kept once read. When a day
+    closes, the day before's is still kept: that plus the one day, not every row again."""
+    key = _cache_key("net-until", closed_until.isoformat())
+    before = _cache_key("net-until", (closed_until - timedelta(days=1)).isoformat())
+    kept = _cached_many([key, before])
+    if key in kept:
+        return kept[key]
+    if before in kept:
+        day = _net(DailyTotal.objects.filter(day=closed_until))
+        net = {asset_id: kept[before].get(asset_id, 0) + day.get(asset_id, 0)
+               for asset_id in {*kept[before], *day}}  # fmt: skip
+    else:
+        net = _net(DailyTotal.objects.filter(day__lte=closed_until))
+    _keep_many({key: net})
+    return net
+
+
 def _net(rows) -> dict[int, int]:
     summed = rows.values_list("asset_id").annotate(net=Sum("credited") - Sum("debited"))
     return {asset_id: int(total or 0) for asset_id, total in summed}
 
 
-def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
+def _chart(asset: Asset, days: list[date], daily: list[dict]) -> dict:
+    """`daily`: the asset's flows of each of `days`, in minor units."""
+    unit = 10**asset.scale
+
     def series(kind: str) -> list[float]:
         # Chart.js draws numbers; the exact amounts are in the figures and the tooltip.
-        return [
-            float(Decimal(flows.get((asset.pk, day), {}).get(kind, 0)).scaleb(-asset.scale))
-            for day in days
-        ]
+        # int / int is correctly rounded: the float nearest the amount, as from Decimal.
+        return [figures.get(kind, 0) / unit for figures in daily]
 
     return {
         "labels": [day.isoformat() for day in days],
@@ -215,28 +274,52 @@ def _chart(asset: Asset, days: list[date], flows: dict) -> dict:
     }
 
 
-def get_top_earners(*, first_day: date, last_day: date, limit: int = TOP_EARNERS) -> list[dict]:
-    """The wallets credited most (issued types) from `first_day` to `last_day`, from the
-    daily totals; a range of closed days is read once and kept."""
+def _top_earners(*, first_day: date, last_day: date, limit: int) -> list[tuple[int, int]]:
+    """(account id, credited) of the wallets credited most (issued types) from `first_day`
+    to `last_day`, from the daily totals. Today's are read live; a range of closed days
+    is read once and kept, with what each wallet earned in it for a day or two: the next
+    day's range is then that, plus the day that closed, minus the day that left it."""
+    if last_day > last_closed_day(timezone.now()):
+        return list(_earned(Q(day__gte=first_day, day__lte=last_day)).order_by(*TOP_ORDER)[:limit])
     key = _cache_key("top", first_day.isoformat(), last_day.isoformat(), limit)
-    closed = last_day <= last_closed_day(timezone.now())
-    top = _cached_many([key]).get(key) if closed else None
-    if top is None:
-        top = list(
-            DailyTotal.objects.filter(day__gte=first_day, day__lte=last_day, type__in=ISSUED)
-            .values_list("account_id")
-            .annotate(earned=Sum("credited"))
-            .order_by("-earned", "account_id")[:limit]
-        )
-        if closed:
-            _keep_many({key: top})
-    return _earners(top)
+    sums_key = _cache_key("earned", first_day.isoformat(), last_day.isoformat())
+    day = timedelta(days=1)
+    before_key = _cache_key("earned", (first_day - day).isoformat(), (last_day - day).isoformat())
+    kept = _cached_many([key, before_key])
+    if key in kept:
+        return kept[key]
+    if before_key in kept:
+        sums: dict[int, int] = kept[before_key]
+        for account_id, earned in _earned(Q(day=last_day)):
+            sums[account_id] = sums.get(account_id, 0) + int(earned)
+        for account_id, earned in _earned(Q(day=first_day - day)):
+            sums[account_id] -= int(earned)
+            if not sums[account_id]:
+                del sums[account_id]
+    else:
+        earnings = _earned(Q(day__gte=first_day, day__lte=last_day))
+        sums = {account_id: int(earned) for account_id, earned in earnings}
+    top = heapq.nsmallest(limit, sums.items(), key=lambda pair: (-pair[1], pair[0]))
+    _keep_many({key: top})
+    _keep_many({sums_key: sums}, EARNED_SECONDS)
+    return top
 
 
-def _earners(top: list[tuple[int, int]]) -> list[dict]:
-    accounts = Account.objects.select_related("user", "asset").in_bulk(
-        [account_id for account_id, _ in top]
+def _earned(days: Q):
+    """(account id, credited) per wallet that earned anything (issued types) those days."""
+    return (
+        DailyTotal.objects.filter(days, type__in=ISSUED, credited__gt=0)
+        .values_list("account_id")
+        .annotate(earned=Sum("credited"))
     )
+
+
+def _accounts(top: list[tuple[int, int]]) -> dict[int, Account]:
+    ids = [account_id for account_id, _ in top]
+    return Account.objects.select_related("user", "asset").in_bulk(ids)
+
+
+def _earners(top: list[tuple[int, int]], accounts: dict[int, Account]) -> list[dict]:
     return [
         {
             "account": accounts[account_id],
@@ -275,23 +358,49 @@ register_queue(hold_queue)
 register_queue(outbox_queue)
 
 
-def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
-    """Everything the dashboard shows, for the last `days` days (one of RANGES)."""
+def get_dashboard(*, days: int = DEFAULT_RANGE, max_age: int = 0) -> dict:
+    """Everything the dashboard shows, for the last `days` days (one of RANGES). The
+    economy's figures may be a snapshot up to `max_age` seconds old (0: read now); its
+    `as_of` says when they were read."""
     if days not in RANGES:
         days = DEFAULT_RANGE
-    today = wallet_day(timezone.now())
+    figures = _kept_figures(days, max_age) if max_age > 0 else _read_figures(days)
+    return {
+        **figures,
+        "max_age": max_age,
+        "queues": [source() for source in _queues],
+        "last_reconciliation": ReconciliationRun.objects.filter(finished_at__isnull=False).first(),
+    }
+
+
+def _kept_figures(days: int, max_age: int) -> dict:
+    key = _cache_key("figures", days)
+    kept = _cached_many([key]).get(key)
+    # Checked against the clock, not left to the cache's expiry alone: figures read
+    # before a clock moved back are never shown as fresh.
+    if kept is not None and timedelta(0) <= timezone.now() - kept["as_of"] < timedelta(
+        seconds=max_age
+    ):
+        return kept
+    figures = _read_figures(days)
+    _keep_many({key: figures}, max_age)
+    return figures
+
+
+def _read_figures(days: int) -> dict:
+    now = timezone.now()
+    today = wallet_day(now)
     first_day = first_day_of(days, today)
     calendar = [first_day + timedelta(days=offset) for offset in range(days)]
-    flows = get_flows(first_day=first_day)
+    open_days = read_open_days(now=now)  # one read of today's rows for flows and balances
+    flows = get_flows(first_day=first_day, now=now, open_days=open_days)
     # Top earners over the closed days of the range (kept once read) and today's, live.
-    closed_until = min(last_closed_day(timezone.now()), today - timedelta(days=1))
-    balances = get_balances()
+    closed_until = min(last_closed_day(now), today - timedelta(days=1))
+    balances = get_balances(now=now, open_days=open_days)
     rows = []
     for asset in Asset.objects.order_by("code"):
-        totals = {
-            kind: sum(flows.get((asset.pk, day), {}).get(kind, 0) for day in calendar)
-            for kind in ("issued", "spent", "expired")
-        }
+        daily = [flows.get((asset.id, day), {}) for day in calendar]
+        totals = {kind: sum(figures.get(kind, 0) for figures in daily) for kind in FLOWS}
         held = balances.get(asset.pk, {"circulation": 0, "held": 0})
         figures = {**held, **totals}
         rows.append(
@@ -301,21 +410,23 @@ def get_dashboard(*, days: int = DEFAULT_RANGE) -> dict:
                 **{
                     name: format_amount(value, scale=asset.scale) for name, value in figures.items()
                 },
-                "chart": _chart(asset, calendar, flows),
+                "chart": _chart(asset, calendar, daily),
             }
         )
+    top = _top_earners(first_day=first_day, last_day=closed_until, limit=TOP_EARNERS)
+    top_today = _top_earners(first_day=today, last_day=today, limit=TOP_EARNERS)
+    accounts = _accounts(top + top_today)  # one read for both lists
     start_of_today = datetime.combine(today, time(), tzinfo=ZoneInfo(settings.WALLET_TIME_ZONE))
     return {
+        "as_of": now,
         "assets": rows,
         "today": today,
         "first_day": first_day,
         "range": days,
         "ranges": RANGES,
-        "top_earners": get_top_earners(first_day=first_day, last_day=closed_until),
+        "top_earners": _earners(top, accounts),
         "top_earners_until": closed_until,
-        "top_earners_today": get_top_earners(first_day=today, last_day=today),
-        "queues": [source() for source in _queues],
+        "top_earners_today": _earners(top_today, accounts),
         # an index range scan over today's transactions only
         "transactions_today": Transaction.objects.filter(created_at__gte=start_of_today).count(),
-        "last_reconciliation": ReconciliationRun.objects.filter(finished_at__isnull=False).first(),
     }

@@ -128,6 +128,9 @@ else:
 # GET wallets/{user} answered from Redis (ledger/balance_cache.py): the most a cached
 # balance may lag a write whose invalidation was lost; 0 turns the cache off.
 BALANCE_CACHE_SECONDS = env_int("BALANCE_CACHE_SECONDS", 30)
+# The back-office dashboard's figures are read at most once per this many seconds per
+# range (the page says when they were read); 0 reads them on every load.
+DASHBOARD_FIGURES_SECONDS = env_int("DASHBOARD_FIGURES_SECONDS", 5)
 
 # Events leave through the outbox table; without AMQP_URL they are kept, not relayed.
 AMQP_URL = env_str("AMQP_URL")

@@ -166,3 +166,92 @@ def test_closed_days_are_read_once_and_today_is_read_live(moving_ledger, alice, 
     assert coin_of(second)["issued"] == 1250 + 500
     assert [e["account"].user.email for e in second["top_earners_today"]] == ["alice@example.com"]
     assert "bob@example.com" in [e["account"].user.email for e in second["top_earners"]]
+
+
+def test_the_page_keeps_its_figures_a_few_seconds_says_when_read_and_then_reads_again(
+    staff_desk, moving_ledger, alice, settings, time_machine
+):
+    # given: figures kept up to 5 s, and a page read at a known moment
+    settings.DASHBOARD_FIGURES_SECONDS = 5
+    time_machine.move_to(timezone.now(), tick=False)
+    read_at = timezone.localtime().strftime("%H:%M:%S")
+    first = staff_desk.get("/admin/", {"days": "7"}).content.decode()
+
+    # when: money is issued and a hold placed, then the page is loaded within and after 5 s
+    fund(wallet(alice, "COIN"), 500)
+    place_hold(account=wallet(alice, "COIN"), amount=1, reference="order-2")
+    time_machine.shift(4)
+    within = staff_desk.get("/admin/", {"days": "7"}).content.decode()
+    time_machine.shift(2)
+    after = staff_desk.get("/admin/", {"days": "7"}).content.decode()
+
+    # then: the kept figures say when they were read; the queues are always live
+    def issued_coin(page: str) -> str:
+        return page.split('data-asset="COIN"')[1].split('data-figure="issued">')[1].split("<")[0]
+
+    def pending_holds(page: str) -> str:
+        return page.split("Pending holds</a>")[1].split(">")[1].split("<")[0]
+
+    assert issued_coin(first) == issued_coin(within) == "12.50"
+    assert f"as of {read_at}" in first and f"as of {read_at}" in within
+    assert "read again when 5 s old" in first
+    assert issued_coin(after) == "17.50" and f"as of {read_at}" not in after
+    assert (pending_holds(first), pending_holds(within)) == ("1", "2")
+
+
+def test_the_figures_are_read_on_every_load_when_not_kept(
+    staff_desk, moving_ledger, alice, settings, time_machine
+):
+    settings.DASHBOARD_FIGURES_SECONDS = 0
+    time_machine.move_to(timezone.now(), tick=False)
+    staff_desk.get("/admin/", {"days": "7"})
+    fund(wallet(alice, "COIN"), 500)
+
+    page = staff_desk.get("/admin/", {"days": "7"}).content.decode()
+
+    assert 'data-figure="issued">17.50<' in page and "read again" not in page
+
+
+def test_the_next_days_figures_from_the_day_befores_equal_a_read_from_scratch(
+    alice, bob, assets, time_machine
+):
+    from django.core.cache import cache
+
+    from ledger import dashboard
+
+    # given: earnings and spending over nine days, the dashboard loaded on each
+    noon = (timezone.now() + timedelta(days=1)).replace(hour=12, minute=0)
+    for n in range(9):
+        time_machine.move_to(noon + timedelta(days=n), tick=False)
+        earn(alice if n % 3 else bob, 10 + n, "COIN")
+        fund(wallet(bob, "COIN"), 5 * n + 1)
+        spend(bob, 2, "COIN")
+        get_dashboard(days=7)
+    # when: the next day, once from what the day before kept, once with nothing kept
+    time_machine.move_to(noon + timedelta(days=9), tick=False)
+    yesterdays = dashboard._cache_key(
+        "earned", (noon + timedelta(days=2)).date(), (noon + timedelta(days=7)).date()
+    )
+    kept_before = cache.get(yesterdays)
+    built = get_dashboard(days=7)
+    cache.clear()
+    read = get_dashboard(days=7)
+
+    # then: the same figures and earners, and they equal reconcile's sums
+    def shown(figures: dict) -> tuple:
+        return (
+            {row["asset"].code: row["figures"] for row in figures["assets"]},
+            [(e["account"].pk, e["earned"]) for e in figures["top_earners"]],
+        )
+
+    assert kept_before  # the range was built from the day before's
+    assert shown(built) == shown(read)
+    assert {e["account"].user.email for e in read["top_earners"]} == {
+        "alice@example.com",
+        "bob@example.com",
+    }
+    run = record_reconciliation()
+    assert (
+        run.ok
+        and run.report["sums"]["COIN"]["circulation"] == shown(built)[0]["COIN"]["circulation"]
+    )
