@@ -4,8 +4,6 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from core.db_pool import check_pooled_connection
-
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
@@ -59,7 +57,6 @@ def database_from_url(url: str, *, sqlite_path: Path) -> dict:
             "min_size": env_int("DB_POOL_MIN_SIZE", 2),
             "max_size": env_int("DB_POOL_MAX_SIZE", 20),
             "timeout": env_int("DB_POOL_TIMEOUT", 10),
-            "check": check_pooled_connection,
         }
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -72,9 +69,7 @@ def database_from_url(url: str, *, sqlite_path: Path) -> dict:
         "CONN_MAX_AGE": 0 if use_pool else env_int("DB_CONN_MAX_AGE", 60),
         # A connection the server dropped while idle (restart, failover, a terminated
         # backend) is found before a request uses it: the pool checks each one it hands
-        # out (core.db_pool: a round trip only when the server has spoken), Django a
-        # persistent one at each request's start (a query). Either opens a fresh one.
-        # Django's check would hand the pool its own as well: a pool has none from it.
-        "CONN_HEALTH_CHECKS": not use_pool,
+        # out, Django a persistent one at each request's start. Either opens a fresh one.
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": options,
     }

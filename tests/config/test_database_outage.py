@@ -15,9 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connection
-from psycopg_pool import ConnectionPool
 
-from core.db_pool import check_pooled_connection
 from tests.api import API, client_for, error_code
 from tests.factories import fund, wallet
 
@@ -156,23 +154,3 @@ def test_a_pooled_connection_the_server_dropped_is_not_handed_to_a_request(poole
     for number in (2, 3):
         body = {"email": f"n{number}@example.com", "password": password, "name": "x"}
         assert post(signup, body) == 201
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_pool_check_sends_nothing_on_a_healthy_connection_and_refuses_a_dropped_one(
-    monkeypatch,
-):
-    # given: two idle connections, one of which the server then drops
-    full_checks = []
-    monkeypatch.setattr(
-        ConnectionPool, "check_connection", lambda conn: full_checks.append(conn.execute(""))
-    )
-    healthy, dropped = admin_session(), admin_session()
-    terminate("pid = %s", [dropped.info.backend_pid])
-
-    # when / then: the healthy one passes without a round trip; the dropped one fails
-    check_pooled_connection(healthy)
-    assert full_checks == []
-    with pytest.raises(psycopg.OperationalError):
-        check_pooled_connection(dropped)
-    healthy.close()

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from config.env import database_from_url
-from core.db_pool import check_pooled_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,16 +49,6 @@ def test_database_url_parses_postgres_with_pool(tmp_path):
     )
     assert config["OPTIONS"]["pool"]["max_size"] == 20
     assert config["CONN_MAX_AGE"] == 0
-    # The pool checks each connection it hands out with ours (no round trip when healthy);
-    # Django's own check would be passed to the pool too, and clash with it.
-    assert config["OPTIONS"]["pool"]["check"] is check_pooled_connection
-    assert config["CONN_HEALTH_CHECKS"] is False
-
-
-def test_database_url_without_a_pool_checks_persistent_connections(tmp_path):
-    config = database_from_url("postgres://app@db.internal/wallet?pool=0", sqlite_path=tmp_path)
-    assert "pool" not in config["OPTIONS"]
-    assert config["CONN_HEALTH_CHECKS"] is True
 
 
 def test_no_database_url_means_embedded_sqlite(tmp_path):
