@@ -55,6 +55,8 @@ def allocate_ids(
     the first of `taken` (ids the lock statement took, ledger.locks) when given, else
     from the sequences. SQLite has no sequences; its writers are serialised (BEGIN
     IMMEDIATE), so the next ids after the largest are this transaction's to take."""
+    txn_ids: Sequence[int]
+    entry_ids: Sequence[int]
     if taken is not None:
         txn_ids, entry_ids = taken.transactions[: len(txns)], taken.entries[: len(entries)]
     else:
