@@ -64,7 +64,7 @@ SELECT id, asset_id, balance, held, status FROM ledger_account
 WHERE id = ANY(%s) AND user_id IS NOT NULL ORDER BY id FOR NO KEY UPDATE
 """
 # The lock, and the ids of the transactions and entries to write, in one round trip.
-# The ids' subqueries read `locked.n`, which exists only once every row is locked, so
+# The ids' subqueries read `rows.n`, which exists only once every row is locked, so
 # they are taken under the locks: a wallet's entries get ids in the order its postings
 # commit, which reconcile's balance-after chain and the outbox's per-wallet order rely
 # on. (Taken before the lock, a spend waiting on it would get a smaller id than the
