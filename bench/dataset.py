@@ -31,8 +31,16 @@ def server_url(name: str, port: int = 5432) -> str:
     return f"postgres://postgres@127.0.0.1:{port}/{name}"
 
 
-def template_name(entries: int) -> str:
-    return f"wallet_bench_tpl_v{LOADER}_e{entries}"
+def prefix_from_url(url: str) -> str:
+    """`<database>_bench` for a PostgreSQL DATABASE_URL, else `wallet_bench`."""
+    if not url.startswith("postgres"):
+        return "wallet_bench"
+    name = url.rpartition("/")[2].split("?")[0]
+    return f"{name}_bench" if name else "wallet_bench"
+
+
+def template_name(entries: int, prefix: str = "wallet_bench") -> str:
+    return f"{prefix}_tpl_v{LOADER}_e{entries}"
 
 
 def _admin() -> psycopg.Connection:
@@ -45,7 +53,7 @@ def _exists(conn: psycopg.Connection, name: str) -> bool:
 
 
 def drop_database(name: str) -> None:
-    assert name.startswith("wallet_bench"), name
+    assert "_bench" in name, name  # bench databases only
     with _admin() as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -74,9 +82,9 @@ def _migrations_on_disk() -> set[tuple[str, str]]:
     }
 
 
-def usable_template(entries: int) -> bool:
+def usable_template(entries: int, prefix: str = "wallet_bench") -> bool:
     """The template exists, finished loading, and holds no migration missing from disk."""
-    name = template_name(entries)
+    name = template_name(entries, prefix)
     with _admin() as conn:
         if not _exists(conn, name):
             return False

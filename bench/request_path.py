@@ -60,9 +60,12 @@ from wire import CountingProxy, PostgresParser, RedisParser, Tally
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-RUN_DB = "wallet_bench_http"
-PGBENCH_DB = "wallet_bench_pgbench"
-BULK_DB = "wallet_bench"
+# Databases named after DATABASE_URL's (`<name>_bench_http`, ...), so runs from
+# different checkouts on one server do not drop each other's; `wallet_bench_*` without it.
+PREFIX = dataset.prefix_from_url(os.environ.get("DATABASE_URL", ""))
+RUN_DB = f"{PREFIX}_http"
+PGBENCH_DB = f"{PREFIX}_pgbench"
+BULK_DB = PREFIX
 # Signs this run's tokens, nothing else: a new one every run.
 SECRET_KEY = os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -225,8 +228,8 @@ def counting_env(env: dict, args: argparse.Namespace, pg, redis) -> dict[str, st
 
 
 def prepare_database(args: argparse.Namespace) -> dataset.Cast:
-    template = dataset.template_name(args.entries)
-    reuse = not args.rebuild and dataset.usable_template(args.entries)
+    template = dataset.template_name(args.entries, PREFIX)
+    reuse = not args.rebuild and dataset.usable_template(args.entries, PREFIX)
     if reuse:
         print(f"database: {RUN_DB} from template {template}", flush=True)
         dataset.copy_database(template, RUN_DB)

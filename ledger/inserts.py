@@ -1,13 +1,15 @@
 """The posting engine's writes: a batch's rows in one statement.
 
 The primary keys of a batch's transactions and entries are taken first (from their
-sequences on PostgreSQL, in one query), so that every row can be built in memory.
+sequences on PostgreSQL, by the statement that locks the batch's wallets when it has
+any, else in a query of their own), so that every row can be built in memory.
 Then one statement writes them all: the transactions, their entries, the locked
 accounts' new balances, the daily totals and the outbox events. On PostgreSQL that is
 one data-modifying WITH over arrays, one round trip whatever the batch's size
 (psycopg adapts the arrays in C); on the embedded SQLite, a few plain statements.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
@@ -15,6 +17,7 @@ from uuid import UUID
 from django.db import connection
 from psycopg.types.json import Jsonb
 
+from ledger.locks import Ids
 from ledger.models import Account, Entry, OutboxEvent, Transaction
 
 
@@ -45,23 +48,33 @@ SELECT (SELECT COALESCE(MAX(id), 0) FROM ledger_transaction),
 """
 
 
-def allocate_ids(txns: list[Transaction], entries: list[NewEntry]) -> None:
-    """Give the transactions and entries their primary keys before anything is written.
-    SQLite has no sequences; its writers are serialised (BEGIN IMMEDIATE), so the
-    next ids after the largest are this transaction's to take."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(ALLOCATE_IDS, [len(txns), len(entries)])
-            txn_ids, entry_ids = cursor.fetchone()
-        else:
-            cursor.execute(NEXT_IDS)
-            last_txn, last_entry = cursor.fetchone()
-            txn_ids = range(last_txn + 1, last_txn + 1 + len(txns))
-            entry_ids = range(last_entry + 1, last_entry + 1 + len(entries))
+def allocate_ids(
+    txns: list[Transaction], entries: list[NewEntry], taken: Ids | None = None
+) -> None:
+    """Give the transactions and entries their primary keys before anything is written:
+    the first of `taken` (ids the lock statement took, ledger.locks) when given, else
+    from the sequences. SQLite has no sequences; its writers are serialised (BEGIN
+    IMMEDIATE), so the next ids after the largest are this transaction's to take."""
+    txn_ids: Sequence[int]
+    entry_ids: Sequence[int]
+    if taken is not None:
+        txn_ids, entry_ids = taken.transactions[: len(txns)], taken.entries[: len(entries)]
+    else:
+        txn_ids, entry_ids = _next_ids(len(txns), len(entries))
     for txn, pk in zip(txns, txn_ids, strict=True):
         txn.pk = pk
     for entry, pk in zip(entries, entry_ids, strict=True):
         entry.pk = pk
+
+
+def _next_ids(txns: int, entries: int) -> tuple[Sequence[int], Sequence[int]]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(ALLOCATE_IDS, [txns, entries])
+            return cursor.fetchone()
+        cursor.execute(NEXT_IDS)
+        last_txn, last_entry = cursor.fetchone()
+    return range(last_txn + 1, last_txn + 1 + txns), range(last_entry + 1, last_entry + 1 + entries)
 
 
 DAILY_TOTALS_ON_CONFLICT = """

@@ -63,26 +63,73 @@ LOCK_FOR_POSTING = """
 SELECT id, asset_id, balance, held, status FROM ledger_account
 WHERE id = ANY(%s) AND user_id IS NOT NULL ORDER BY id FOR NO KEY UPDATE
 """
+# The lock, and the ids of the transactions and entries to write, in one round trip.
+# The ids' subqueries read `rows.n`, which exists only once every row is locked, so
+# they are taken under the locks: a wallet's entries get ids in the order its postings
+# commit, which reconcile's balance-after chain and the outbox's per-wallet order rely
+# on. (Taken before the lock, a spend waiting on it would get a smaller id than the
+# one committing ahead of it.)
+LOCK_AND_ALLOCATE = """
+WITH locked AS (
+    SELECT id, asset_id, balance, held, status FROM ledger_account
+    WHERE id = ANY(%s) AND user_id IS NOT NULL ORDER BY id FOR NO KEY UPDATE
+), rows AS (
+    SELECT count(*) AS n, array_agg(id) AS ids, array_agg(asset_id) AS assets,
+           array_agg(balance) AS balances, array_agg(held) AS held,
+           array_agg(status) AS statuses
+    FROM locked
+)
+SELECT ids, assets, balances, held, statuses,
+       ARRAY(SELECT nextval('ledger_transaction_id_seq') FROM generate_series(1, %s)
+             WHERE rows.n >= 0),
+       ARRAY(SELECT nextval('ledger_entry_id_seq') FROM generate_series(1, %s)
+             WHERE rows.n >= 0)
+FROM rows
+"""
 
 
-def lock_for_posting(account_ids: Iterable[int]) -> dict[int, LockedAccount]:
+@dataclass(slots=True)
+class Ids:
+    """Primary keys taken from the sequences under the posting's locks, ascending."""
+
+    transactions: list[int]
+    entries: list[int]
+
+
+def lock_for_posting(
+    account_ids: Iterable[int], *, ids_for: tuple[int, int] | None = None
+) -> tuple[dict[int, LockedAccount], Ids | None]:
     """The posting engine's lock: as lock_user_accounts (same order and mode), but one
     array parameter and plain rows, since a batch locks thousands of accounts and
-    building a model instance for each costs more than the lock itself."""
+    building a model instance for each costs more than the lock itself.
+
+    On PostgreSQL, `ids_for` (transactions, entries) also takes that many ids in the
+    same statement, once the locks are held: one round trip less inside the lock's
+    hold. Postings refused after the lock leave their ids unused (sequences have gaps
+    anyway). Ids is None when no statement ran or on SQLite.
+    """
     ids = sorted(set(account_ids))
     if not ids:
-        return {}
+        return {}, None
+    taken = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(LOCK_FOR_POSTING, [ids])
-            rows = cursor.fetchall()
+            if ids_for is None:
+                cursor.execute(LOCK_FOR_POSTING, [ids])
+                rows = cursor.fetchall()
+            else:
+                cursor.execute(LOCK_AND_ALLOCATE, [ids, *ids_for])
+                *columns, txn_ids, entry_ids = cursor.fetchone()
+                rows = list(zip(*columns, strict=True)) if columns[0] else []  # NULL: none
+                taken = Ids(txn_ids, entry_ids)
     else:  # SQLite serialises writers already (BEGIN IMMEDIATE)
         rows = list(
             Account.objects.filter(pk__in=ids, user__isnull=False).values_list(
                 "id", "asset_id", "balance", "held", "status"
             )
         )
-    return {
+    locked = {
         pk: LockedAccount(pk, asset_by_id(asset_id), balance, held, status)
         for pk, asset_id, balance, held, status in rows
     }
+    return locked, taken

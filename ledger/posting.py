@@ -42,7 +42,7 @@ from core.timestamps import iso
 from ledger.balance_cache import wallets_changed
 from ledger.events.catalogue import TRANSACTION_POSTED
 from ledger.inserts import NewEntry, allocate_ids, write_postings
-from ledger.locks import LockedAccount, lock_for_posting, lock_idempotency_key
+from ledger.locks import Ids, LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
 from ledger.outbox import outbox_row
@@ -222,8 +222,9 @@ def _post(
 ) -> list[Outcome]:
     """The engine proper; runs inside the caller's atomic block. `keep_entries` hands
     each new transaction its entries (see `_keep_entries`)."""
-    locked = lock_for_posting(
-        leg.account.pk for posting in postings for leg in posting.legs if leg.account.user_id
+    locked, ids = lock_for_posting(
+        (leg.account.pk for posting in postings for leg in posting.legs if leg.account.user_id),
+        ids_for=(len(postings), sum(len(posting.legs) for posting in postings)),
     )
     if on_locked:
         on_locked()
@@ -259,7 +260,7 @@ def _post(
         outcomes.append(Posted(txn))
 
     if accepted:
-        _write(accepted, locked)
+        _write(accepted, locked, ids)
         wallets_changed(leg.account.user_id for _, posting, _ in accepted for leg in posting.legs)
         record_postings(txn for txn, _, _ in accepted)  # metrics and logs, once committed
         if keep_entries:
@@ -369,11 +370,13 @@ def _keep_entries(txn: Transaction, posting: Posting, entries: list[NewEntry]) -
 
 
 def _write(
-    accepted: list[tuple[Transaction, Posting, list[NewEntry]]], locked: dict[int, LockedAccount]
+    accepted: list[tuple[Transaction, Posting, list[NewEntry]]],
+    locked: dict[int, LockedAccount],
+    ids: Ids | None,
 ) -> None:
     txns = [txn for txn, _, _ in accepted]
     entries = [entry for _, _, txn_entries in accepted for entry in txn_entries]
-    allocate_ids(txns, entries)
+    allocate_ids(txns, entries, ids)
     user_entries = [entry for entry in entries if entry.account_id in locked]
     write_postings(
         txns,

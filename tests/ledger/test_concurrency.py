@@ -5,14 +5,17 @@ idempotency key keep the guarantees. On the embedded SQLite (the second test lan
 BEGIN IMMEDIATE does: each writer holds the database's one write lock from its
 first statement to its commit, so no two of them ever read the same balance."""
 
+import threading
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
 from config.env import database_from_url
 from core.errors import DomainError
-from ledger.models import AccountPurpose, Transaction, TransactionType
+from ledger.models import AccountPurpose, Entry, Transaction, TransactionType
 from ledger.services import credit, debit, reverse_transaction, transfer
 from tests.factories import create_user, fund, wallet
 from tests.threads import outcomes, run_in_threads
@@ -160,4 +163,66 @@ def test_racing_debits_and_credits_keep_every_invariant(alice, bob, assert_recon
 
     assert outcomes(results) == {"str": 24}
     assert wallet(alice, "COIN").balance >= 0 and wallet(bob, "COIN").balance >= 0
+    assert_reconciles()
+
+
+def _session() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+@pytest.mark.postgres_only  # a row lock held from another session, a sequence
+def test_a_posting_takes_its_ids_only_once_it_holds_the_wallets_lock(alice, assert_reconciles):
+    """A wallet's entries get ids in the order its postings commit (reconcile's
+    balance-after chain follows ids): a posting waiting for the wallet's lock has not
+    taken its ids yet, so one taken meanwhile by whoever holds the lock is smaller."""
+    # given: another session holds alice's GOLD wallet locked
+    gold = wallet(alice, "GOLD")
+    holder, watcher = _session(), _session()
+    holder.execute("BEGIN")
+    holder.execute("SELECT 1 FROM ledger_account WHERE id = %s FOR NO KEY UPDATE", [gold.pk])
+    posted: list[object] = []
+
+    def spend() -> None:
+        try:
+            posted.append(
+                debit(
+                    account=gold,
+                    amount=7,
+                    type=TransactionType.SPEND,
+                    destination=AccountPurpose.REVENUE,
+                )
+            )
+        finally:
+            connection.close()
+
+    # when: a spend waits for that lock, and the holder takes an entry id meanwhile
+    waiting = threading.Thread(target=spend)
+    waiting.start()
+    for _ in range(200):
+        (blocked,) = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock'"
+        ).fetchone()
+        if blocked:
+            break
+        time.sleep(0.05)
+    assert blocked, "the spend never waited for the lock"
+    taken_meanwhile, txn_taken_meanwhile = holder.execute(
+        "SELECT nextval('ledger_entry_id_seq'), nextval('ledger_transaction_id_seq')"
+    ).fetchone()
+    holder.execute("ROLLBACK")
+    waiting.join(timeout=30)
+    holder.close()
+    watcher.close()
+
+    # then: the spend's ids come after it
+    (txn,) = posted
+    assert isinstance(txn, Transaction)
+    entry_ids = list(Entry.objects.filter(transaction=txn).values_list("pk", flat=True))
+    assert len(entry_ids) == 2
+    assert min(entry_ids) > taken_meanwhile
+    assert txn.pk > txn_taken_meanwhile
     assert_reconciles()
