@@ -59,10 +59,6 @@ class LockedAccount:
         return self.balance - self.held
 
 
-LOCK_FOR_POSTING = """
-SELECT id, asset_id, balance, held, status FROM ledger_account
-WHERE id = ANY(%s) AND user_id IS NOT NULL ORDER BY id FOR NO KEY UPDATE
-"""
 # The lock, and the ids of the transactions and entries to write, in one round trip.
 # The ids' subqueries read `rows.n`, which exists only once every row is locked, so
 # they are taken under the locks: a wallet's entries get ids in the order its postings
@@ -97,16 +93,16 @@ class Ids:
 
 
 def lock_for_posting(
-    account_ids: Iterable[int], *, ids_for: tuple[int, int] | None = None
+    account_ids: Iterable[int], *, ids_for: tuple[int, int]
 ) -> tuple[dict[int, LockedAccount], Ids | None]:
     """The posting engine's lock: as lock_user_accounts (same order and mode), but one
     array parameter and plain rows, since a batch locks thousands of accounts and
     building a model instance for each costs more than the lock itself.
 
-    On PostgreSQL, `ids_for` (transactions, entries) also takes that many ids in the
-    same statement, once the locks are held: one round trip less inside the lock's
-    hold. Postings refused after the lock leave their ids unused (sequences have gaps
-    anyway). Ids is None when no statement ran or on SQLite.
+    On PostgreSQL the same statement takes `ids_for` (transactions, entries) ids once
+    the locks are held: no round trip of their own inside the lock's hold. Postings
+    refused after the lock leave their ids unused (sequences have gaps anyway). Ids is
+    None when no statement ran or on SQLite.
     """
     ids = sorted(set(account_ids))
     if not ids:
@@ -114,14 +110,10 @@ def lock_for_posting(
     taken = None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            if ids_for is None:
-                cursor.execute(LOCK_FOR_POSTING, [ids])
-                rows = cursor.fetchall()
-            else:
-                cursor.execute(LOCK_AND_ALLOCATE, [ids, *ids_for])
-                *columns, txn_ids, entry_ids = cursor.fetchone()
-                rows = list(zip(*columns, strict=True)) if columns[0] else []  # NULL: none
-                taken = Ids(txn_ids, entry_ids)
+            cursor.execute(LOCK_AND_ALLOCATE, [ids, *ids_for])
+            *columns, txn_ids, entry_ids = cursor.fetchone()
+        rows = list(zip(*columns, strict=True)) if columns[0] else []  # NULL: none
+        taken = Ids(txn_ids, entry_ids)
     else:  # SQLite serialises writers already (BEGIN IMMEDIATE)
         rows = list(
             Account.objects.filter(pk__in=ids, user__isnull=False).values_list(
