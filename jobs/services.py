@@ -146,7 +146,7 @@ def start_reconcile(*, by: User) -> Job:
     """A job recording a reconciliation (ledger.reconcile, as `manage.py reconcile`). One
     at a time: while one is queued or running, that one is returned."""
     with transaction.atomic():
-        running = Job.objects.filter(kind=Job.Kind.RECONCILE, status__in=ACTIVE).first()
+        running = running_reconcile()
         if running is not None:
             return running
         job = Job.objects.create(
