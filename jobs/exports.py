@@ -108,10 +108,10 @@ def run_export(job: Job, progress: Progress) -> dict:
     order = order_of(job)
     if job.started_by is None:
         raise JobRefused("Nobody started this export.")
+    if not may_export(job.started_by, order):
+        raise JobRefused(f"{job.started_by} may not view this list any more.")
     request = request_as(job.started_by, order)
     try:
-        if not (job.started_by.is_active and job.started_by.is_staff):
-            raise PermissionDenied
         source: ExportSource = source_admin(order).get_export_source(request, order)
     except PermissionDenied:
         raise JobRefused(f"{job.started_by} may not view this list any more.") from None
