@@ -15,7 +15,7 @@ PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379. One run:
    statements (Query/Execute messages, BEGIN and COMMIT included) and round trips
    to PostgreSQL, and the commands sent to Redis. Every response's status is checked.
 4. Timed pass: gunicorn as the Dockerfile runs it (config.wsgi, --workers sync
-   workers, access log to stdout) with bench/settings.py: production settings plus
+   workers, no access log, as the Dockerfile) with bench/settings.py: production settings plus
    /bench/hello, SSL redirect off, throttle rates raised out of the way per minute
    (the throttles still run, against Redis db --redis-db, flushed before each
    round). wrk drives each scenario with one thread per connection and each
@@ -186,6 +186,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
+    parser.add_argument("--access-log", action="store_true", help="gunicorn's access log on")
     parser.add_argument("--entries", type=int, default=1_000_000, help="ledger size")
     parser.add_argument("--busy-entries", type=int, default=20_000)
     parser.add_argument("--background-users", type=int, default=1000)
@@ -401,7 +402,7 @@ class Gunicorn:
             str(Path(PYTHON).parent / "gunicorn"), "config.wsgi:application",
             "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
             "--worker-class", args.worker_class, "--threads", str(args.threads),
-            "--access-logfile", "-",
+            *(["--access-logfile", "-"] if args.access_log else []),
         ]  # fmt: skip
         self.env = {**os.environ, **env}
         self.process: subprocess.Popen | None = None
