@@ -6,15 +6,18 @@ any, else in a query of their own), so that every row can be built in memory.
 Then one statement writes them all: the transactions, their entries, the locked
 accounts' new balances, the daily totals and the outbox events. On PostgreSQL that is
 one data-modifying WITH over arrays, one round trip whatever the batch's size
-(psycopg adapts the arrays in C); on the embedded SQLite, a few plain statements.
+(its arrays sent in binary, see `binary_cursor`); on the embedded SQLite, a few plain statements.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
+import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from psycopg.types.json import Jsonb
 
 from ledger.locks import Ids
@@ -88,31 +91,31 @@ WRITE = (
 WITH transactions AS (
     INSERT INTO ledger_transaction (id, type, idempotency_key, reference, description,
                                     metadata, initiated_by_id, reverses_id, created_at)
-    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::varchar[],
-                         %s::text[], %s::jsonb[], %s::bigint[], %s::bigint[],
-                         %s::timestamptz[])
+    SELECT * FROM unnest(%b::bigint[], %b::varchar[], %b::varchar[], %b::varchar[],
+                         %b::text[], %b::jsonb[], %b::bigint[], %b::bigint[],
+                         %b::timestamptz[])
 ), entries AS (
     INSERT INTO ledger_entry (id, transaction_id, account_id, asset_id, amount,
                               balance_after, created_at)
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-                         %s::bigint[], %s::bigint[], %s::timestamptz[])
+    SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[],
+                         %b::bigint[], %b::bigint[], %b::timestamptz[])
 ), balances AS (
     UPDATE ledger_account SET balance = new.balance
-    FROM unnest(%s::bigint[], %s::bigint[]) AS new(id, balance)
+    FROM unnest(%b::bigint[], %b::bigint[]) AS new(id, balance)
     WHERE ledger_account.id = new.id
 ), daily_totals AS (
     INSERT INTO ledger_dailytotal (account_id, asset_id, day, type, credited, debited,
                                    entries)
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::varchar[],
-                         %s::bigint[], %s::bigint[], %s::integer[])
+    SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::date[], %b::varchar[],
+                         %b::bigint[], %b::bigint[], %b::integer[])
     """
     + DAILY_TOTALS_ON_CONFLICT
     + """
 )
 INSERT INTO ledger_outboxevent (topic, payload, created_at, event_id, version, partition,
                                 attempts)
-SELECT *, 0 FROM unnest(%s::varchar[], %s::jsonb[], %s::timestamptz[], %s::uuid[],
-                        %s::smallint[], %s::smallint[])
+SELECT *, 0 FROM unnest(%b::varchar[], %b::jsonb[], %b::timestamptz[], %b::uuid[],
+                        %b::smallint[], %b::smallint[])
 """
 )
 
@@ -168,10 +171,29 @@ def write_postings(
         *_columns(daily_totals, 7),
         *_columns([(topic, Jsonb(payload), *rest) for topic, payload, *rest in events], 6),
     ]
-    with connection.cursor() as cursor:
+    with binary_cursor() as cursor:
         cursor.execute(WRITE, rows)
     for txn in txns:
         txn._state.adding = False  # saved, as bulk_create would mark it
+
+
+def binary_cursor() -> CursorWrapper:
+    """A Django cursor whose parameters travel in PostgreSQL's binary format (`%b`).
+
+    Django's cursors bind parameters client-side, as text, where psycopg quotes every
+    element of an array in Python: for a batch of 1,000 postings that is most of the
+    write's CPU. Binary arrays are dumped element by element without quoting, several
+    times faster. The wrapper is Django's own, so errors are Django's and
+    execute_wrappers and query logging see the statement.
+    """
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        raw: Any = psycopg.Cursor(connection.connection)  # the stubs expect a wrapper here
+    # Wrapped as connection.cursor() wraps its own: logged when queries are captured.
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
 
 
 def _columns(rows: list[tuple], width: int) -> list[list]:
