@@ -6,16 +6,23 @@ user-to-user transfers among U users), posted, then posted again (all replays).
         [--workers 2] [--batch-size 1000] [--fresh]
 
 --fresh starts from a new database (what a first bulk load meets: no statistics).
+It runs under production settings unless DJANGO_SETTINGS_MODULE says otherwise.
 """
 
 import argparse
+import os
 import random
+import secrets
 import tempfile
 import time
 from io import StringIO
 from pathlib import Path
 
-from setup import setup_django
+# The command as production runs it: DEBUG off, so no query is kept in memory.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))  # this run's only
+
+from setup import setup_django  # noqa: E402
 
 
 def main() -> None:

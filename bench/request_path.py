@@ -369,7 +369,8 @@ def run_bulk(rows: int) -> float | None:
         env={
             **os.environ,
             "DATABASE_URL": dataset.server_url(BULK_DB),
-            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": SECRET_KEY,
         },
         capture_output=True,
         text=True,
