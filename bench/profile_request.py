@@ -78,6 +78,9 @@ def main() -> None:
         "balance": lambda: as_alice.get("/api/v1/wallets/me").status_code,
         "uncached": lambda: as_alice.get("/bench/uncached/wallets/me").status_code,
         "history": lambda: as_alice.get("/api/v1/wallets/me/transactions?limit=20").status_code,
+        "history_uncached": lambda: (
+            as_alice.get("/bench/uncached/wallets/me/transactions?limit=20").status_code
+        ),
         "spend": post(as_alice, "/api/v1/wallets/me/spend", {"asset": "GOLD", "amount": "1"}),
         "transfer": post(
             as_alice, "/api/v1/wallets/me/transfer", {"to": bob.pk, "asset": "COIN", "amount": 1}

@@ -1,5 +1,6 @@
 """The service's URLs plus /bench/hello, the floor a DRF request stands on, and
-/bench/uncached/wallets/me, the balance read without the balance cache."""
+/bench/uncached/wallets/me and .../transactions, the balance read and the history
+without the read cache."""
 
 from django.urls import path
 from rest_framework.request import Request
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.urls import urlpatterns as service_urls
+from wallets.api.views.history import HistoryView
 from wallets.api.views.wallets import WalletView
 
 
@@ -22,8 +24,13 @@ class UncachedWalletView(WalletView):
     use_cache = False
 
 
+class UncachedHistoryView(HistoryView):
+    use_cache = False
+
+
 urlpatterns = [
     path("bench/hello", HelloView.as_view()),
     path("bench/uncached/wallets/<str:user>", UncachedWalletView.as_view()),
+    path("bench/uncached/wallets/<str:user>/transactions", UncachedHistoryView.as_view()),
     *service_urls,
 ]

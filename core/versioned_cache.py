@@ -5,10 +5,15 @@ a write commits and deletes the key, and the reader then stores what it read bef
 the write, which stays until it expires. Here each key has a version counter (and
 the whole cache one more): a lookup reads the value and both versions in one MGET;
 a store runs as one Lua script that writes only if neither version moved since that
-lookup. A write bumps the key's version and deletes its value in one MULTI, after
+lookup. A write bumps the key's version and deletes its value in one script, after
 its transaction commits (`invalidate_on_commit`), so once the writer has its answer
 no reader is served the value from before, and no reader still holding an older
 read can put it back.
+
+A key may hold variants besides its value (the pages of a user's history, one per
+URL): each is stored with the versions it was read at and served only while both
+still hold, so the one bump retires them all without knowing their names; they
+expire with their time to live.
 
 What is left is bounded by the time to live: a process that dies between its commit
 and the invalidation, or a Redis unreachable at that moment (logged), leaves the
@@ -29,12 +34,13 @@ from core.api.throttles import shared_redis
 logger = logging.getLogger(__name__)
 
 # KEYS: the key's version, the cache's version, the value. ARGV: the two versions the
-# lookup saw, the value, its time to live in milliseconds. The value is kept behind the
-# cache's version, since bumping that one deletes nothing.
+# lookup saw, the value, its time to live in milliseconds. The value is kept behind
+# both versions: bumping the cache's deletes nothing, nor does bumping a key's delete
+# its variants.
 STORE_IF_UNCHANGED = """
 if (redis.call('GET', KEYS[1]) or '0') == ARGV[1]
    and (redis.call('GET', KEYS[2]) or '0') == ARGV[2] then
-    redis.call('SET', KEYS[3], ARGV[2] .. ':' .. ARGV[3], 'PX', ARGV[4])
+    redis.call('SET', KEYS[3], ARGV[2] .. ':' .. ARGV[1] .. ':' .. ARGV[3], 'PX', ARGV[4])
     return 1
 end
 return 0
@@ -61,6 +67,7 @@ class Lookup:
     value: bytes | None
     version: bytes
     cache_version: bytes
+    variant: str = ""
 
 
 class VersionedCache:
@@ -80,30 +87,31 @@ class VersionedCache:
             return None
         return shared_redis(settings.REDIS_URL)
 
-    def _keys(self, key: str) -> tuple[str, str, str]:
+    def _keys(self, key: str, variant: str = "") -> tuple[str, str, str]:
         # The database's name keeps deployments (and test runs) sharing one Redis apart.
         base = f"{self.name}:{connections['default'].settings_dict['NAME']}"
-        return f"{base}:version:{key}", f"{base}:version", f"{base}:value:{key}"
+        value = f"{base}:value:{key}" + (f":{variant}" if variant else "")
+        return f"{base}:version:{key}", f"{base}:version", value
 
-    def lookup(self, key: str) -> Lookup | None:
-        """The value and the versions, in one round trip; None when the cache is off or
-        unreachable (the caller then reads the database and stores nothing)."""
+    def lookup(self, key: str, variant: str = "") -> Lookup | None:
+        """The value (or `variant`) and the versions, in one round trip; None when the
+        cache is off or unreachable (the caller then reads the database, stores nothing)."""
         client = self._client()
         if client is None:
             return None
-        version_key, cache_version_key, value_key = self._keys(key)
+        version_key, cache_version_key, value_key = self._keys(key, variant)
         try:
             replies = client.mget(value_key, version_key, cache_version_key)
         except redis.RedisError:
             logger.warning("Cache %s unreachable; read from the database", self.name)
             return None
         value, version, cache_version = cast(list[bytes | None], replies)  # no decoding
-        cache_version = cache_version or b"0"
+        version, cache_version = version or b"0", cache_version or b"0"
         if value is not None:
-            stored_under, _, value = value.partition(b":")
-            if stored_under != cache_version:
-                value = None  # stored before invalidate_all
-        return Lookup(key, value, version or b"0", cache_version)
+            stored_under, stored_at, value = value.split(b":", 2)
+            if (stored_under, stored_at) != (cache_version, version):
+                value = None  # stored before an invalidation
+        return Lookup(key, value, version, cache_version, variant)
 
     def store(self, lookup: Lookup, value: bytes) -> bool:
         """Keep `value`, read after `lookup`, unless a write bumped a version since."""
@@ -115,7 +123,7 @@ class VersionedCache:
                 client.eval(
                     STORE_IF_UNCHANGED,
                     3,
-                    *self._keys(lookup.key),
+                    *self._keys(lookup.key, lookup.variant),
                     lookup.version,
                     lookup.cache_version,
                     value,
@@ -127,7 +135,7 @@ class VersionedCache:
             return False
 
     def invalidate(self, keys: Iterable[str]) -> None:
-        """Bump each key's version and drop its value, now."""
+        """Bump each key's version (which retires its variants) and drop its value, now."""
         client = self._client()
         pairs = [name for key in keys for name in self._keys(key)[::2]]
         if client is not None and pairs:

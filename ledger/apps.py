@@ -5,4 +5,4 @@ class LedgerConfig(AppConfig):
     name = "ledger"
 
     def ready(self) -> None:
-        from ledger import balance_cache, reference  # noqa: F401  (connect their invalidation signals)
+        from ledger import read_cache, reference  # noqa: F401  (connect their invalidation signals)

@@ -39,13 +39,13 @@ from core.errors import (
 )
 from core.observability.metrics import record_postings
 from core.timestamps import iso
-from ledger.balance_cache import wallets_changed
 from ledger.events.catalogue import TRANSACTION_POSTED
 from ledger.inserts import NewEntry, allocate_ids, write_postings
 from ledger.locks import Ids, LockedAccount, lock_for_posting, lock_idempotency_key
 from ledger.lots import LotBook
 from ledger.models import MAX_AMOUNT, Account, Entry, Transaction, TransactionType
 from ledger.outbox import outbox_row
+from ledger.read_cache import wallets_changed
 from ledger.rollup import daily_total_rows
 from ledger.statistics import analyze_stale
 from ledger.users import WalletUser

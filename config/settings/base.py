@@ -125,8 +125,8 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# GET wallets/{user} answered from Redis (ledger/balance_cache.py): the most a cached
-# balance may lag a write whose invalidation was lost; 0 turns the cache off.
+# GET wallets/{user} and its history pages answered from Redis (ledger/read_cache.py):
+# the most a cached read may lag a write whose invalidation was lost; 0 turns it off.
 BALANCE_CACHE_SECONDS = env_int("BALANCE_CACHE_SECONDS", 30)
 # The back-office dashboard's figures are read at most once per this many seconds per
 # range (the page says when they were read); 0 reads them on every load.

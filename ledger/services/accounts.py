@@ -5,11 +5,11 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from core.errors import ValidationError
-from ledger.balance_cache import wallets_changed
 from ledger.events.catalogue import WALLET_CREATED, WALLET_FROZEN, WALLET_UNFROZEN
 from ledger.locks import lock_user_accounts
 from ledger.models import Account, AccountPurpose, Asset
 from ledger.outbox import add_event
+from ledger.read_cache import wallets_changed
 from ledger.reference import asset_by_id, get_system_account
 from ledger.users import WalletUser
 

@@ -1,5 +1,5 @@
-"""GET wallets/{user}: balances per asset, answered from the balance cache when it holds
-them (ledger/balance_cache.py)."""
+"""GET wallets/{user}: balances per asset, answered from the read cache when it holds
+them (ledger/read_cache.py)."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts import roles
 from core.api import schema
 from ledger import services as ledger
-from ledger.balance_cache import balances
+from ledger.read_cache import wallet_reads
 from ledger.reference import active_assets
 from ledger.selectors import get_user_wallets
 from wallets.api import serializers as io
@@ -33,7 +33,7 @@ class WalletView(APIView):
     def get(self, request: AuthenticatedRequest, user: str) -> Response:
         """Balances per asset: balance, held, available and what expires in the next 30 days."""
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
-        cached = balances.lookup(str(owner.pk)) if self.use_cache else None
+        cached = wallet_reads.lookup(str(owner.pk)) if self.use_cache else None
         if cached is not None and cached.value is not None:
             return Response(orjson.loads(cached.value))
         expiring_before = timezone.now() + EXPIRY_WINDOW
@@ -43,5 +43,5 @@ class WalletView(APIView):
             wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
         body = io.WalletSerializer({"user": owner.pk, "wallets": wallets}).data
         if cached is not None:
-            balances.store(cached, orjson.dumps(body))
+            wallet_reads.store(cached, orjson.dumps(body))
         return Response(body)
