@@ -664,7 +664,7 @@ def report(args, scenarios: list[Scenario], results: dict[str, Measured], pgbenc
     )
     print()
     head = (
-        f"{'scenario':<24}{'conns':>5}{'rps':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+        f"{'scenario':<32}{'conns':>5}{'rps':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
         f"{'CPU ms/req: worker':>19}{'pg':>6}{'pg all':>7}{'redis':>6}"
         f"{'SQL/req':>8}{'pg RT':>6}{'redis cmd/RT':>13}"
     )
@@ -677,7 +677,7 @@ def report(args, scenarios: list[Scenario], results: dict[str, Measured], pgbenc
         trips = per and m.sql.round_trips / per
         redis = f"{m.redis.statements / per:.1f}/{m.redis.round_trips / per:.1f}" if per else "-"
         print(
-            f"{scenario.label:<24}{scenario.connections:>5}{_cell(m.ran and m.rps, 8, 1)}"
+            f"{scenario.label:<32}{scenario.connections:>5}{_cell(m.ran and m.rps, 8, 1)}"
             f"{_cell(m.p50_ms, 8, 1)}{_cell(m.p99_ms, 8, 1)}{m.errors:>7}"
             f"{_cell(m.worker_ms, 19, 2)}{_cell(m.pg_ms, 6, 2)}{_cell(m.pg_all_ms, 7, 2)}"
             f"{_cell(m.redis_ms, 6, 2)}{_cell(sql, 8, 1)}{_cell(trips, 6, 1)}{redis:>13}"
