@@ -5,8 +5,9 @@ sequences on PostgreSQL, by the statement that locks the batch's wallets when it
 any, else in a query of their own), so that every row can be built in memory.
 Then one statement writes them all: the transactions, their entries, the locked
 accounts' new balances, the daily totals and the outbox events. On PostgreSQL that is
-one data-modifying WITH over arrays, one round trip whatever the batch's size
-(its arrays sent in binary, see `binary_cursor`); on the embedded SQLite, a few plain statements.
+one data-modifying WITH over arrays, one round trip whatever the batch's size (the
+arrays sent in binary, see `binary_cursor`); on the embedded SQLite, a few plain
+statements.
 """
 
 from collections.abc import Sequence
