@@ -23,8 +23,9 @@ value until it expires. Without Redis (REDIS_URL empty) nothing is cached.
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
+import orjson
 import redis
 from django.conf import settings
 from django.db import connections, transaction
@@ -112,6 +113,17 @@ class VersionedCache:
             if (stored_under, stored_at) != (cache_version, version):
                 value = None  # stored before an invalidation
         return Lookup(key, value, version, cache_version, variant)
+
+    def read_through(self, key: str, read: Callable[[], Any], *, variant: str = "") -> Any:
+        """The JSON value `read()` returns, answered from the cache when it holds it for
+        `key` (and `variant`), else read and stored unless a write came in between."""
+        lookup = self.lookup(key, variant)
+        if lookup is not None and lookup.value is not None:
+            return orjson.loads(lookup.value)
+        value = read()
+        if lookup is not None:
+            self.store(lookup, orjson.dumps(value))
+        return value
 
     def store(self, lookup: Lookup, value: bytes) -> bool:
         """Keep `value`, read after `lookup`, unless a write bumped a version since."""

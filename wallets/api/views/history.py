@@ -4,7 +4,6 @@ the read cache (ledger/read_cache.py) when it holds the page for this URL."""
 from functools import partial
 from typing import cast
 
-import orjson
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.request import Request
@@ -49,20 +48,17 @@ class HistoryView(generics.ListAPIView):
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
         # A page is the owner's ledger seen through its URL (the filters, the cursor, and
         # the links, which carry the host): kept per URL, retired by the owner's next write.
+        read = partial(self._page, request, owner)
+        if not self.use_cache:
+            return Response(read())
         url = request.build_absolute_uri()
-        cached = wallet_reads.lookup(str(owner.pk), url) if self.use_cache else None
-        if cached is not None and cached.value is not None:
-            return Response(orjson.loads(cached.value))
-        response = self._page(request, owner)
-        if cached is not None:
-            wallet_reads.store(cached, orjson.dumps(response.data))
-        return response
+        return Response(wallet_reads.read_through(str(owner.pk), read, variant=url))
 
-    def _page(self, request: Request, owner: User) -> Response:
+    def _page(self, request: Request, owner: User) -> dict:
         filtered = any(name in request.query_params for name in HistoryFilter.base_filters)
         entries = self.filter_queryset(self.get_queryset()) if filtered else None
         paginator = cast(NewestFirst, self.paginator)
         page = paginator.paginate_keyset(
             partial(list_history, owner=owner, entries=entries), request
         )
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data).data

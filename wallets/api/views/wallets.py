@@ -2,14 +2,15 @@
 them (ledger/read_cache.py)."""
 
 from datetime import timedelta
+from functools import partial
 
-import orjson
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from accounts.models import User
 from core.api import schema
 from ledger import services as ledger
 from ledger.read_cache import wallet_reads
@@ -33,15 +34,16 @@ class WalletView(APIView):
     def get(self, request: AuthenticatedRequest, user: str) -> Response:
         """Balances per asset: balance, held, available and what expires in the next 30 days."""
         owner = resolve_owner(request, user, others_need=roles.VIEW_ANY_WALLET)
-        cached = wallet_reads.lookup(str(owner.pk)) if self.use_cache else None
-        if cached is not None and cached.value is not None:
-            return Response(orjson.loads(cached.value))
-        expiring_before = timezone.now() + EXPIRY_WINDOW
+        read = partial(_balances, owner)
+        return Response(
+            wallet_reads.read_through(str(owner.pk), read) if self.use_cache else read()
+        )
+
+
+def _balances(owner: User) -> dict:
+    expiring_before = timezone.now() + EXPIRY_WINDOW
+    wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
+    if not set(active_assets()) <= {wallet.asset for wallet in wallets}:
+        ledger.open_user_accounts(user=owner)  # assets added since signup
         wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
-        if not set(active_assets()) <= {wallet.asset for wallet in wallets}:
-            ledger.open_user_accounts(user=owner)  # assets added since signup
-            wallets = get_user_wallets(user_id=owner.pk, expiring_before=expiring_before)
-        body = io.WalletSerializer({"user": owner.pk, "wallets": wallets}).data
-        if cached is not None:
-            wallet_reads.store(cached, orjson.dumps(body))
-        return Response(body)
+    return io.WalletSerializer({"user": owner.pk, "wallets": wallets}).data
