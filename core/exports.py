@@ -202,10 +202,6 @@ def register_export_starter(starter: ExportStarter) -> None:
         _starters.append(starter)
 
 
-def inline_max_rows() -> int:
-    return int(getattr(settings, "EXPORTS_INLINE_MAX_ROWS", 10_000))
-
-
 def more_rows_than(queryset: QuerySet, limit: int) -> bool:
     """Counts at most limit + 1 rows (a LIMIT inside the COUNT), whatever the list's size."""
     return queryset.order_by().values("pk")[: limit + 1].count() > limit
@@ -216,7 +212,7 @@ def export_or_start(
 ) -> HttpResponseRedirect | StreamingHttpResponse | FileResponse:
     """The export in this response, or, for a long list when a starter is registered, a
     background export and a redirect to where it can be watched."""
-    if _starters and more_rows_than(source.queryset, inline_max_rows()):
+    if _starters and more_rows_than(source.queryset, settings.EXPORTS_INLINE_MAX_ROWS):
         return HttpResponseRedirect(_starters[-1](request, order))
     return export_response(source.queryset, source.resource, name=source.name, format=order.format)
 
